@@ -1,0 +1,57 @@
+"""The ECHRI Portal application factory."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from config import load_config
+from portal.extensions import csrf, db, login_manager
+
+
+def create_app(config_name: str | None = None, **overrides: object) -> Flask:
+    """Build the app for `config_name` (default, testing, production); `overrides` win."""
+    app = Flask(__name__, instance_relative_config=False)
+    settings = load_config(config_name)
+    settings.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    settings.setdefault("SECRET_KEY", None)
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    if not settings.get("DATABASE_URL"):
+        settings["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'portal.db'}"
+    app.config.update(settings)
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+    from portal import cli, guard, pages
+    from portal.account.routes import bp as account_bp
+    from portal.admin.routes import bp as admin_bp
+    from portal.auth.routes import bp as auth_bp
+    from portal.countries.routes import bp as countries_bp
+    from portal.main.routes import bp as main_bp
+    from portal.users.routes import bp as users_bp
+
+    for blueprint in (main_bp, auth_bp, account_bp, users_bp, countries_bp, admin_bp):
+        app.register_blueprint(blueprint)
+    guard.init_app(app)
+    pages.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _instance_secret(path: Path) -> str:
+    """A per-installation secret for the embedded default, created once with mode 0600."""
+    if not path.exists():
+        try:
+            fd = path.open("x")
+        except FileExistsError:
+            pass
+        else:
+            with fd:
+                path.chmod(0o600)
+                fd.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

@@ -1,0 +1,49 @@
+"""The signed-in user's own profile and password."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask_login import current_user
+
+from portal.account import service
+from portal.account.forms import ChangePasswordForm, ProfileForm
+from portal.auth import sessions
+from portal.auth.passwords import PasswordPolicyError
+from portal.errors import ValidationFailed
+from portal.extensions import db
+from portal.forms import apply_errors
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.route("/", methods=["GET", "POST"])
+def profile() -> Any:
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            service.update_profile(db.session, current_user, name=form.name.data or "", position=form.position.data)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            flash("Your details have been saved.", "success")
+            return redirect(url_for("account.profile"))
+    live = sessions.live_sessions(db.session, current_user.id)
+    return render_template("account/profile.html", form=form, live_sessions=live)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password() -> Any:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            ended = service.change_password(db.session, current_user, current=form.current_password.data or "",
+                                            new=form.new_password.data or "", keep_token=session.get("sid"))
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        except PasswordPolicyError as error:
+            form.new_password.errors = [str(error)]
+        else:
+            flash(f"Your password has been changed. {ended} other session(s) were signed out.", "success")
+            return redirect(url_for("account.profile"))
+    return render_template("account/password.html", form=form)

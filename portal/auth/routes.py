@@ -1,0 +1,150 @@
+"""Sign-in (password, then TOTP or enrolment), sign-out, password reset, invitations."""
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from portal.auth import service, totp
+from portal.auth.forms import CodeForm, ForgotPasswordForm, LoginForm, NewPasswordForm
+from portal.auth.passwords import PasswordPolicyError
+from portal.extensions import db
+from portal.models.user import TokenPurpose, User
+
+bp = Blueprint("auth", __name__)
+
+PENDING_LOGIN_SECONDS = 300  # between a right password and the second factor
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: never an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("main.home")
+
+
+def _pending_user() -> User | None:
+    pending = session.get("pending_login")
+    if not pending or time.time() - pending.get("at", 0) > PENDING_LOGIN_SECONDS:
+        return None
+    return db.session.get(User, uuid.UUID(pending["uid"]))
+
+
+def _finish_login(user: User, token: str) -> Response:
+    next_url = _safe_next(session.get("pending_login", {}).get("next"))
+    session.clear()  # a fresh session at login: nothing from before sign-in carries over
+    session["sid"] = token
+    login_user(user)
+    return redirect(next_url)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = service.check_password(db.session, form.email.data or "", form.password.data or "")
+        except service.AuthError as error:
+            flash(str(error), "error")
+            return render_template("auth/login.html", form=form), 200
+        session.clear()
+        session["pending_login"] = {"uid": str(user.id), "at": time.time(), "next": request.args.get("next")}
+        return redirect(url_for("auth.login_mfa" if user.totp_enrolled_at else "auth.login_enrol"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_mfa() -> Any:
+    user = _pending_user()
+    if user is None or user.totp_enrolled_at is None:
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            token = service.verify_totp_login(db.session, user, form.code.data or "",
+                                              ip=request.remote_addr, agent=request.user_agent.string)
+        except service.AuthError as error:
+            flash(str(error), "error")
+        else:
+            return _finish_login(user, token)
+    return render_template("auth/code.html", form=form)
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+def login_enrol() -> Any:
+    user = _pending_user()
+    if user is None or user.totp_enrolled_at is not None:
+        return redirect(url_for("auth.login"))
+    secret = service.pending_enrolment_secret(db.session, user)
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            token = service.confirm_enrolment(db.session, user, form.code.data or "",
+                                              ip=request.remote_addr, agent=request.user_agent.string)
+        except service.AuthError as error:
+            flash(str(error), "error")
+        else:
+            flash("Two-step verification is set up. Keep your authenticator app safe.", "success")
+            return _finish_login(user, token)
+    uri = totp.provisioning_uri(secret, user.email)
+    return render_template("auth/enrol.html", form=form, secret=secret, qr_svg=totp.qr_svg(uri))
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    service.logout(db.session, current_user, session.get("sid", ""))
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password() -> Any:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        service.request_password_reset(db.session, form.email.data or "")
+        # The same answer whether or not the address has an account.
+        return render_template("auth/forgot_sent.html", email=form.email.data)
+    return render_template("auth/forgot.html", form=form)
+
+
+def _set_password_page(token: str, purpose: TokenPurpose, template: str) -> Any:
+    record = service.find_account_token(db.session, token, purpose)
+    if record is None:
+        return render_template("auth/link_invalid.html", purpose=purpose), 404
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.set_password_with_token(db.session, token, purpose, form.password.data or "")
+        except PasswordPolicyError as error:
+            form.password.errors = [str(error)]
+        except service.AuthError as error:
+            flash(str(error), "error")
+            return redirect(url_for("auth.login"))
+        else:
+            flash("Your password is set. Sign in with it now." if purpose is TokenPurpose.INVITATION
+                  else "Your password has been changed and every session has been signed out. Sign in again.",
+                  "success")
+            return redirect(url_for("auth.login"))
+    return render_template(template, form=form, user=record.user)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Any:
+    return _set_password_page(token, TokenPurpose.PASSWORD_RESET, "auth/reset.html")
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> Any:
+    if current_user.is_authenticated:
+        flash("Sign out before accepting an invitation for another account.", "error")
+        return redirect(url_for("main.home"))
+    return _set_password_page(token, TokenPurpose.INVITATION, "auth/invitation.html")

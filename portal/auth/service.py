@@ -1,0 +1,259 @@
+"""Authentication operations: password step, TOTP step and enrolment, resets, invitations.
+
+Every failure a visitor can trigger raises AuthError with one generic message, so the
+answers never tell whether an account exists, is locked, or which factor was wrong.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, render_template
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from portal import audit, mail
+from portal.auth import sessions, totp
+from portal.auth.passwords import Passwords
+from portal.models.base import utcnow
+from portal.models.user import AccountToken, TokenPurpose, User, UserStatus
+
+GENERIC_LOGIN_ERROR = (
+    "The e-mail address, password or code is not right. After several failed attempts, "
+    "sign-in is paused for a while."
+)
+
+
+class AuthError(Exception):
+    """A refused authentication step; str(error) is safe to show."""
+
+
+def passwords() -> Passwords:
+    config = current_app.config
+    return Passwords(
+        config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_COST"],
+        config["ARGON2_PARALLELISM"], config["PASSWORD_MIN_LENGTH"],
+    )
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def _is_locked(user: User, now: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def _register_failure(session: Session, user: User, now: datetime, step: str) -> None:
+    user.failed_logins += 1
+    details: dict[str, Any] = {"step": step, "failures": user.failed_logins}
+    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = now + current_app.config["LOGIN_LOCKOUT"]
+        user.failed_logins = 0
+        details["locked_until"] = user.locked_until.isoformat()
+        audit.record(session, "login.locked", target_type="user", target_id=user.id,
+                     actor_label=user.email, details=details)
+    else:
+        audit.record(session, "login.failure", target_type="user", target_id=user.id,
+                     actor_label=user.email, details=details)
+    session.commit()
+
+
+def check_password(session: Session, email: str, password: str, now: datetime | None = None) -> User:
+    """First factor. Returns the user whose second factor is still to be checked."""
+    now = now or utcnow()
+    user = find_user_by_email(session, email)
+    usable = user is not None and user.status is UserStatus.ACTIVE and not _is_locked(user, now)
+    ok = passwords().verify(user.password_hash if usable and user else None, password)
+    if user is None:
+        audit.record(session, "login.failure", actor_label=normalise_email(email)[:300],
+                     details={"step": "password", "reason": "unknown account"})
+        session.commit()
+        raise AuthError(GENERIC_LOGIN_ERROR)
+    if not usable or not ok:
+        _register_failure(session, user, now, "password")
+        raise AuthError(GENERIC_LOGIN_ERROR)
+    assert user.password_hash is not None
+    if passwords().needs_rehash(user.password_hash):
+        user.password_hash = passwords().hash(password)
+        session.commit()
+    return user
+
+
+def _complete_login(session: Session, user: User, now: datetime, ip: str | None, agent: str | None) -> str:
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    token = sessions.start(session, user, now, ip, agent)
+    audit.record(session, "login.success", actor=user, target_type="user", target_id=user.id)
+    session.commit()
+    return token
+
+
+def _check_second_factor_allowed(user: User, now: datetime) -> None:
+    if user.status is not UserStatus.ACTIVE or _is_locked(user, now):
+        raise AuthError(GENERIC_LOGIN_ERROR)
+
+
+def verify_totp_login(
+    session: Session, user: User, code: str, *, ip: str | None = None, agent: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Second factor for an enrolled user; returns the new session token."""
+    now = now or utcnow()
+    _check_second_factor_allowed(user, now)
+    if user.totp_secret is None or user.totp_enrolled_at is None:
+        raise AuthError(GENERIC_LOGIN_ERROR)
+    step = totp.matching_step(user.totp_secret, code, now, user.totp_last_counter)
+    if step is None:
+        _register_failure(session, user, now, "totp")
+        raise AuthError(GENERIC_LOGIN_ERROR)
+    # Compare-and-set so two requests racing with the same code cannot both succeed.
+    claimed = session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .where((User.totp_last_counter.is_(None)) | (User.totp_last_counter < step))
+        .values(totp_last_counter=step)
+    ).rowcount
+    if not claimed:
+        session.rollback()
+        raise AuthError(GENERIC_LOGIN_ERROR)
+    user.totp_last_counter = step
+    audit.record(session, "mfa.verified", actor=user, target_type="user", target_id=user.id)
+    return _complete_login(session, user, now, ip, agent)
+
+
+def pending_enrolment_secret(session: Session, user: User) -> str:
+    """The secret to enrol (created once and kept until confirmed)."""
+    if user.totp_enrolled_at is not None:
+        raise AuthError(GENERIC_LOGIN_ERROR)
+    if user.totp_secret is None:
+        user.totp_secret = totp.new_secret()
+        audit.record(session, "mfa.enrolment_started", actor=user, target_type="user", target_id=user.id)
+        session.commit()
+    return user.totp_secret
+
+
+def confirm_enrolment(
+    session: Session, user: User, code: str, *, ip: str | None = None, agent: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Confirm TOTP enrolment with a first code; completes the login."""
+    now = now or utcnow()
+    _check_second_factor_allowed(user, now)
+    if user.totp_enrolled_at is not None or user.totp_secret is None:
+        raise AuthError(GENERIC_LOGIN_ERROR)
+    step = totp.matching_step(user.totp_secret, code, now, user.totp_last_counter)
+    if step is None:
+        _register_failure(session, user, now, "totp_enrolment")
+        raise AuthError("That code is not right. Check the time on your device and try the next code.")
+    user.totp_last_counter = step
+    user.totp_enrolled_at = now
+    audit.record(session, "mfa.enrolled", actor=user, target_type="user", target_id=user.id)
+    return _complete_login(session, user, now, ip, agent)
+
+
+def logout(session: Session, user: User, token: str) -> None:
+    """End this session server-side."""
+    sessions.revoke(session, token, utcnow())
+    audit.record(session, "logout", actor=user, target_type="user", target_id=user.id)
+    session.commit()
+
+
+# --- single-use e-mail links ----------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def issue_account_token(session: Session, user: User, purpose: TokenPurpose, now: datetime) -> str:
+    """Create a single-use link token (older unused ones of the same purpose die)."""
+    session.execute(
+        update(AccountToken)
+        .where(AccountToken.user_id == user.id, AccountToken.purpose == purpose,
+               AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    lifetime = current_app.config[
+        "INVITATION_LIFETIME" if purpose is TokenPurpose.INVITATION else "PASSWORD_RESET_LIFETIME"
+    ]
+    token = secrets.token_urlsafe(32)
+    session.add(AccountToken(user_id=user.id, purpose=purpose, token_hash=_token_hash(token),
+                             created_at=now, expires_at=now + lifetime))
+    return token
+
+
+def find_account_token(session: Session, token: str, purpose: TokenPurpose, now: datetime | None = None) -> AccountToken | None:
+    """The live token record, or None when unknown, used, expired or for a disabled user."""
+    now = now or utcnow()
+    record = session.scalar(select(AccountToken).where(AccountToken.token_hash == _token_hash(token)))
+    if record is None or record.purpose is not purpose or record.used_at is not None or record.expires_at <= now:
+        return None
+    if record.user.status is UserStatus.DISABLED:
+        return None
+    return record
+
+
+def send_link_mail(user: User, subject: str, template: str, link: str) -> None:
+    config = current_app.config
+    text = render_template(f"mail/{template}.txt", user=user, link=link, config=config)
+    html = render_template(f"mail/{template}.html", user=user, link=link, config=config)
+    mail.send(config, current_app.instance_path,
+              mail.build_message(config["MAIL_SENDER"], user.email, subject, text, html))
+
+
+def link_url(path: str) -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def request_password_reset(session: Session, email: str) -> None:
+    """E-mail a reset link when the address belongs to an active account; silent otherwise."""
+    now = utcnow()
+    user = find_user_by_email(session, email)
+    if user is None or user.status is not UserStatus.ACTIVE:
+        audit.record(session, "password.reset_requested", actor_label=normalise_email(email)[:300],
+                     details={"sent": False})
+        session.commit()
+        return
+    token = issue_account_token(session, user, TokenPurpose.PASSWORD_RESET, now)
+    audit.record(session, "password.reset_requested", actor_label=user.email, target_type="user",
+                 target_id=user.id, details={"sent": True})
+    session.commit()
+    send_link_mail(user, "Reset your ECHRI Portal password", "password_reset",
+                   link_url(f"/password/reset/{token}"))
+
+
+def set_password_with_token(session: Session, token: str, purpose: TokenPurpose, new_password: str) -> User:
+    """Use a reset or invitation link once: set the password, end all existing sessions."""
+    now = utcnow()
+    record = find_account_token(session, token, purpose, now)
+    if record is None:
+        raise AuthError("This link has expired or has already been used. Ask for a new one.")
+    user = record.user
+    passwords().check_policy(new_password, context=[user.email, user.name])
+    # Claim the token atomically: a double submit cannot use it twice.
+    claimed = session.execute(
+        update(AccountToken).where(AccountToken.id == record.id, AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if not claimed:
+        session.rollback()
+        raise AuthError("This link has expired or has already been used. Ask for a new one.")
+    user.password_hash = passwords().hash(new_password)
+    user.password_changed_at = now
+    user.failed_logins = 0
+    user.locked_until = None
+    if purpose is TokenPurpose.INVITATION:
+        user.status = UserStatus.ACTIVE
+        audit.record(session, "invitation.accepted", actor=user, target_type="user", target_id=user.id)
+    else:
+        sessions.revoke_all(session, user.id, now)
+        audit.record(session, "password.reset", actor=user, target_type="user", target_id=user.id)
+    session.commit()
+    return user

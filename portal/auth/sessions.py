@@ -1,0 +1,75 @@
+"""Server-side login sessions: the cookie holds a random token, the database decides.
+
+Keeping the session on the server is what lets us end every session of a user at once
+(disabled account, changed password, MFA reset) instead of waiting for cookies to expire.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal.models.user import User, UserSession, UserStatus
+
+TOUCH_INTERVAL = timedelta(seconds=60)  # write last_seen at most once a minute per session
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def start(session: Session, user: User, now: datetime, ip: str | None, user_agent: str | None) -> str:
+    """Open a new session for `user` and return the token for the cookie (not committed)."""
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(
+        id=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
+        ip_address=ip, user_agent=(user_agent or "")[:300] or None,
+    ))
+    return token
+
+
+def resolve(
+    session: Session, token: str, now: datetime, idle: timedelta, absolute: timedelta
+) -> UserSession | None:
+    """The live session for `token`, touched; None when unknown, revoked, idle or too old."""
+    record = session.get(UserSession, token_digest(token))
+    if record is None or record.revoked_at is not None:
+        return None
+    if now - record.last_seen_at > idle or now - record.created_at > absolute:
+        record.revoked_at = now
+        session.commit()
+        return None
+    if record.user.status is not UserStatus.ACTIVE:
+        return None
+    if now - record.last_seen_at > TOUCH_INTERVAL:
+        record.last_seen_at = now
+        session.commit()
+    return record
+
+
+def revoke(session: Session, token: str, now: datetime) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.id == token_digest(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def revoke_all(session: Session, user_id: uuid.UUID, now: datetime, keep_token: str | None = None) -> int:
+    """End every session of the user (but `keep_token`'s); returns how many were live."""
+    statement = update(UserSession).where(
+        UserSession.user_id == user_id, UserSession.revoked_at.is_(None)
+    )
+    if keep_token is not None:
+        statement = statement.where(UserSession.id != token_digest(keep_token))
+    return session.execute(statement.values(revoked_at=now)).rowcount or 0
+
+
+def live_sessions(session: Session, user_id: uuid.UUID) -> list[UserSession]:
+    return list(session.scalars(
+        select(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+    ))

@@ -1,0 +1,147 @@
+"""Operator commands: `flask --app wsgi <group> <command>`."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from portal import audit
+from portal.auth.passwords import PasswordPolicyError
+from portal.countries import service as countries
+from portal.errors import ValidationFailed
+from portal.extensions import db
+from portal.models.user import Role
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+countries_cli = AppGroup("countries", help="The country register.")
+users_cli = AppGroup("users", help="Accounts.")
+audit_cli = AppGroup("audit", help="The audit log.")
+demo_cli = AppGroup("demo", help="Demonstration data (development only).")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr and a non-zero exit: what scripts and operators expect."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", (url or current_app.config["DATABASE_URL"]).replace("%", "%%"))
+    return config
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(), revision)
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    from alembic import command
+
+    command.downgrade(alembic_config(), revision)
+
+
+@countries_cli.command("seed")
+def countries_seed() -> None:
+    """Add the founding states that are missing from the register."""
+    added = countries.seed_register(db.session)
+    click.echo(f"{added} state(s) added to the register.")
+
+
+@countries_cli.command("list")
+def countries_list() -> None:
+    """Print the register: code, status, endorsement date, name, designated contact."""
+    contacts = countries.designated_contacts(db.session)
+    for country in countries.list_countries(db.session):
+        contact = contacts.get(country.code)
+        click.echo("\t".join([
+            country.code, country.status.value,
+            country.endorsed_on.isoformat() if country.endorsed_on else "-",
+            country.name, contact.email if contact else "-",
+        ]))
+
+
+@users_cli.command("add")
+@click.argument("email")
+@click.option("--name", required=True, help="Full name.")
+@click.option("--role", "role_name", required=True, help="spoc, officer, reader, secretariat or admin.")
+@click.option("--country", "country_code", default=None, help="ISO code of the state (state roles only).")
+@click.option("--designated", is_flag=True, help="Make this SPOC its state's designated point of contact.")
+def users_add(email: str, name: str, role_name: str, country_code: str | None, designated: bool) -> None:
+    """Create an active account; the password comes from PORTAL_PASSWORD or a prompt."""
+    from portal.auth import totp
+    from portal.models.base import utcnow
+    from portal.users import service as users
+
+    try:
+        role = Role(role_name.lower())
+    except ValueError:
+        fail(f"unknown role {role_name!r}; choose one of {', '.join(r.value for r in Role)}")
+    if role.belongs_to_state and not country_code:
+        fail(f"the {role.value} role needs --country")
+    if designated and role is not Role.SPOC:
+        fail("only a spoc can be --designated")
+    password = os.environ.get("PORTAL_PASSWORD") or click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = users.create_user(db.session, email=email, name=name, role=role,
+                                 country_code=country_code, password=password)
+    except ValidationFailed as error:
+        fail("; ".join(error.fields.values()) or error.message)
+    except PasswordPolicyError as error:
+        fail(str(error))
+    # Operators hand the secret over out of band, so the account is enrolled already.
+    user.totp_secret = totp.new_secret()
+    user.totp_enrolled_at = utcnow()
+    user.is_designated_poc = designated
+    audit.record(db.session, "user.created", actor_label="cli", target_type="user", target_id=user.id,
+                 details={"email": user.email, "role": role.value, "country": user.country_code,
+                          "designated": designated})
+    db.session.commit()
+    click.echo(f"created: {user.email} ({role.value}{', ' + user.country_code if user.country_code else ''})")
+    click.echo(f"totp-secret: {user.totp_secret}")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit 1 naming the first bad entry."""
+    report = audit.verify_chain(db.session)
+    if report.ok:
+        click.echo(f"audit chain intact: {report.entries} entries")
+        return
+    click.echo(f"audit chain broken at entry {report.first_bad_id}: {report.problem}", err=True)
+    sys.exit(1)
+
+
+@demo_cli.command("seed")
+def demo_seed() -> None:
+    """Create demonstration accounts (refused outside the development default)."""
+    from portal import demo
+
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        fail("demo accounts exist only in the development configuration")
+    countries.seed_register(db.session)
+    for line in demo.seed(db.session):
+        click.echo(line)
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli):
+        app.cli.add_command(group)

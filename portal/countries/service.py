@@ -1,0 +1,111 @@
+"""The country register: seeding, adding states and observers, changing status."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal import access, audit
+from portal.countries.register import CODE_PUBLISHED, FOUNDING_STATES
+from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.models.country import Country, CountryStatus
+from portal.models.user import User
+
+CODE_PATTERN = re.compile(r"^[A-Z]{2}$")
+
+
+def seed_register(session: Session) -> int:
+    """Insert the founding states that are missing; returns how many were added."""
+    existing = set(session.scalars(select(Country.code)))
+    added = 0
+    for code, name in FOUNDING_STATES:
+        if code not in existing:
+            session.add(Country(code=code, name=name, status=CountryStatus.SUBSCRIBING, endorsed_on=CODE_PUBLISHED))
+            added += 1
+    if added:
+        audit.record(session, "country.register_seeded", actor_label="system", details={"added": added})
+    session.commit()
+    return added
+
+
+def list_countries(session: Session) -> list[Country]:
+    return list(session.scalars(select(Country).order_by(Country.name)))
+
+
+def designated_contacts(session: Session) -> dict[str, User]:
+    """Each state's designated point of contact, by country code."""
+    users = session.scalars(select(User).where(User.is_designated_poc.is_(True)))
+    return {u.country_code: u for u in users if u.country_code}
+
+
+def get_country(session: Session, code: str) -> Country:
+    country = session.get(Country, code.upper()) if CODE_PATTERN.match(code.upper()) else None
+    if country is None:
+        raise NotFound()
+    return country
+
+
+def _validate(session: Session, name: str, exclude_code: str | None) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    if not name.strip():
+        fields["name"] = "Enter the state's name."
+    else:
+        clash = session.scalar(select(Country.code).where(func.lower(Country.name) == name.strip().lower()))
+        if clash is not None and clash != exclude_code:
+            fields["name"] = f"{name.strip()} is already in the register."
+    return fields
+
+
+def add_country(
+    session: Session, actor: User, *, code: str, name: str, status: CountryStatus, endorsed_on: date | None
+) -> Country:
+    """Add a subscribing or observer state to the register."""
+    if not access.can_edit_register(actor):
+        raise Forbidden("Only the secretariat and administrators keep the register.")
+    code = code.strip().upper()
+    fields = _validate(session, name, None)
+    if not CODE_PATTERN.match(code):
+        fields["code"] = "Enter a two-letter ISO 3166 code, for example CR."
+    elif session.get(Country, code) is not None:
+        fields["code"] = f"{code} is already in the register."
+    if fields:
+        raise ValidationFailed("The state could not be added.", fields)
+    country = Country(code=code, name=name.strip(), status=status, endorsed_on=endorsed_on)
+    session.add(country)
+    audit.record(session, "country.added", actor=actor, target_type="country", target_id=code,
+                 details={"name": country.name, "status": status.value,
+                          "endorsed_on": endorsed_on.isoformat() if endorsed_on else None})
+    session.commit()
+    return country
+
+
+def update_country(
+    session: Session, actor: User, country: Country, *, name: str, status: CountryStatus, endorsed_on: date | None
+) -> None:
+    """Rename a state, change its status (subscribing/observer) or endorsement date."""
+    if not access.can_edit_register(actor):
+        raise Forbidden("Only the secretariat and administrators keep the register.")
+    fields = _validate(session, name, country.code)
+    if fields:
+        raise ValidationFailed("The state could not be changed.", fields)
+    changes = {}
+    for attr, value in (("name", name.strip()), ("status", status), ("endorsed_on", endorsed_on)):
+        old = getattr(country, attr)
+        if old != value:
+            changes[attr] = {"from": _plain(old), "to": _plain(value)}
+            setattr(country, attr, value)
+    if not changes:
+        return
+    audit.record(session, "country.changed", actor=actor, target_type="country", target_id=country.code,
+                 details=changes)
+    session.commit()
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, CountryStatus):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

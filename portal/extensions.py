@@ -1,0 +1,59 @@
+"""Extension objects, created unbound here and attached to an app in create_app()."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app
+from flask.globals import app_ctx
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, scoped_session
+
+
+class Database:
+    """One engine per app and one session per app context (request, CLI command or test)."""
+
+    def __init__(self) -> None:
+        # Scoped to the app context so each request/command gets its own session and
+        # several apps (one per test) can coexist in one process.
+        self.session: scoped_session[Session] = scoped_session(
+            self._new_session, scopefunc=lambda: id(app_ctx._get_current_object())
+        )
+
+    def init_app(self, app: Flask) -> None:
+        """Create the engine for `app` and remove the session when each context ends."""
+        app.extensions["portal.db"] = make_engine(app.config["DATABASE_URL"])
+        app.teardown_appcontext(self._remove)
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["portal.db"]
+
+    def _new_session(self) -> Session:
+        return Session(bind=self.engine, expire_on_commit=False)
+
+    def _remove(self, _exc: BaseException | None) -> None:
+        self.session.remove()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine with the per-dialect settings the portal relies on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores FKs unless asked
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+db = Database()
+login_manager = LoginManager()
+csrf = CSRFProtect()

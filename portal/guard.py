@@ -1,0 +1,74 @@
+"""Default deny, server-side sessions, and security headers for every request."""
+from __future__ import annotations
+
+from flask import Flask, Response, abort, current_app, redirect, request, session, url_for
+from flask_login import current_user
+
+from portal import access, audit
+from portal.auth import sessions
+from portal.extensions import db, login_manager
+from portal.models.base import utcnow
+from portal.models.user import User
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # our server-side session table does this job
+    login_manager.user_loader(load_user)
+    app.before_request(remember_ip)
+    app.before_request(require_login)
+    app.after_request(security_headers)
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: only a live server-side session yields a user."""
+    token = session.get("sid")
+    if not token:
+        return None
+    config = current_app.config
+    record = sessions.resolve(db.session, token, utcnow(),
+                              config["SESSION_IDLE_TIMEOUT"], config["SESSION_ABSOLUTE_TIMEOUT"])
+    if record is None or str(record.user_id) != user_id:
+        session.clear()
+        return None
+    return record.user
+
+
+def remember_ip() -> None:
+    audit.current_ip.set(request.remote_addr)
+
+
+def require_login() -> Response | None:
+    """Refuse every endpoint that is not explicitly public to anyone not signed in."""
+    if request.endpoint in access.PUBLIC_ENDPOINTS:
+        return None
+    if request.endpoint is None:
+        return None  # unknown URL: let Flask answer 404 (the error page needs no user)
+    if current_user.is_authenticated:
+        return None
+    if request.path.startswith("/api/"):
+        abort(401)
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+
+
+def security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+    if current_app.config["HSTS"]:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    return response

@@ -1,0 +1,33 @@
+"""The country register: subscribing and observer states."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.models.base import Base, str_enum, utcnow
+
+
+class CountryStatus(enum.StrEnum):
+    SUBSCRIBING = "subscribing"
+    OBSERVER = "observer"
+
+
+class Country(Base):
+    __tablename__ = "countries"
+    __table_args__ = (CheckConstraint("length(code) = 2", name="code_two_letters"),)
+
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)  # ISO 3166 alpha-2 (XK: Kosovo)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[CountryStatus] = mapped_column(str_enum(CountryStatus, "country_status"))
+    endorsed_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_observer(self) -> bool:
+        return self.status is CountryStatus.OBSERVER
+
+    def __repr__(self) -> str:
+        return f"<Country {self.code}>"

@@ -1,0 +1,66 @@
+"""Error pages, JSON errors for the API, and what every template can use."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal import access
+from portal.extensions import db
+
+ERROR_TEXT = {
+    400: ("The request could not be understood", "Something in the request was not valid. Go back and try again."),
+    401: ("Sign in to continue", "You need to sign in to see this page."),
+    403: ("You cannot do this", "Your account does not allow this action. If you think it should, contact your point of contact."),
+    404: ("Page not found", "If you typed the address, check it is correct. If you followed a link, the item may have been removed or is not shared with your state."),
+    405: ("That action is not available here", "Use the buttons on the page instead of typing the address."),
+    413: ("The file is too large", "Choose a smaller file and try again."),
+    429: ("Too many requests", "Wait a moment and try again."),
+    500: ("Sorry, there is a problem with the service", "Try again later. Nothing you entered was saved if you saw this page after submitting a form."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str | None = None, code: str | None = None) -> Any:
+    title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
+    if wants_json():
+        body = {"error": {"code": code or title.lower().replace(" ", "_"), "message": message or title}}
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, title=title, text=message or text), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        if error.code in (301, 302, 303, 307, 308):
+            return error
+        return error_response(error.code or 500)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> Any:
+        return error_response(400, "The form had expired or was not sent by this site. Go back, reload the page and try again.", "csrf_failed")
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception) -> Any:
+        db.session.rollback()  # whatever was half-done is not saved
+        app.logger.exception("unhandled error")
+        return error_response(500)
+
+    @app.context_processor
+    def navigation() -> dict[str, Any]:
+        items: list[tuple[str, str]] = []
+        if current_user.is_authenticated:
+            items.append(("main.home", "Home"))
+            items.append(("countries.directory", "Countries"))
+            if access.can_manage_users(current_user):
+                items.append(("users.index", "Users"))
+            if access.can_view_audit_log(current_user):
+                items.append(("admin.audit_log", "Audit log"))
+            items.append(("account.profile", "Your account"))
+        return {"nav_items": items, "access": access}

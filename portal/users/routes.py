@@ -1,0 +1,143 @@
+"""Account administration pages: admins for everyone, a SPOC for its own state."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from portal import access
+from portal.countries import service as countries
+from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.extensions import db
+from portal.forms import apply_errors
+from portal.models.user import Role, User, UserStatus
+from portal.pagination import paginate
+from portal.users import service
+from portal.users.forms import ActionForm, InviteForm, RoleForm
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+
+
+@bp.before_request
+def only_user_managers() -> None:
+    if not access.can_manage_users(current_user):
+        abort(404)
+
+
+def _load(user_id: uuid.UUID) -> User:
+    try:
+        return service.get_visible_user(db.session, current_user, user_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/")
+def index() -> Any:
+    query = select(User).where(access.users_filter(current_user))
+    search = (request.args.get("q") or "").strip()
+    if search:
+        like = f"%{search.lower()}%"
+        query = query.where(or_(func.lower(User.name).like(like), func.lower(User.email).like(like)))
+    status = request.args.get("status")
+    if status in {s.value for s in UserStatus}:
+        query = query.where(User.status == UserStatus(status))
+    page = paginate(db.session, query.order_by(User.country_code, User.name), request.args)
+    return render_template("users/index.html", page=page, search=search, status=status, statuses=list(UserStatus))
+
+
+@bp.route("/invite", methods=["GET", "POST"])
+def invite() -> Any:
+    form = InviteForm()
+    form.role.choices = [(r.value, r.label) for r in access.invitable_roles(current_user)]
+    if current_user.role is Role.SPOC:
+        assert current_user.country is not None
+        form.country.choices = [(current_user.country.code, current_user.country.name)]
+    else:
+        form.country.choices = [("", "No state")] + [(c.code, c.name) for c in countries.list_countries(db.session)]
+    if form.validate_on_submit():
+        try:
+            user = service.invite(db.session, current_user, email=form.email.data or "", name=form.name.data or "",
+                                  role=Role(form.role.data), country_code=form.country.data or None,
+                                  position=form.position.data)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        except Forbidden as error:
+            flash(str(error), "error")
+        else:
+            flash(f"An invitation has been sent to {user.email}. The link works once, for 7 days.", "success")
+            return redirect(url_for("users.detail", user_id=user.id))
+    return render_template("users/invite.html", form=form)
+
+
+@bp.get("/<uuid:user_id>")
+def detail(user_id: uuid.UUID) -> Any:
+    user = _load(user_id)
+    role_form = RoleForm()
+    role_form.role.choices = [(r.value, r.label) for r in access.assignable_roles(current_user, user)]
+    role_form.role.data = user.role.value
+    return render_template("users/detail.html", user=user, role_form=role_form, action_form=ActionForm())
+
+
+def _act(user_id: uuid.UUID, operation: Any, done: str) -> Any:
+    user = _load(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        operation(user)
+    except Forbidden:
+        abort(403)
+    except ValidationFailed as error:
+        flash(error.message, "error")
+    else:
+        flash(done.format(name=user.name), "success")
+    return redirect(url_for("users.detail", user_id=user.id))
+
+
+@bp.post("/<uuid:user_id>/disable")
+def disable(user_id: uuid.UUID) -> Any:
+    return _act(user_id, lambda u: service.set_status(db.session, current_user, u, UserStatus.DISABLED),
+                "{name}'s account is disabled and all their sessions have ended.")
+
+
+@bp.post("/<uuid:user_id>/enable")
+def enable(user_id: uuid.UUID) -> Any:
+    return _act(user_id, lambda u: service.set_status(db.session, current_user, u, UserStatus.ACTIVE),
+                "{name}'s account is active again.")
+
+
+@bp.post("/<uuid:user_id>/reset-mfa")
+def reset_mfa(user_id: uuid.UUID) -> Any:
+    return _act(user_id, lambda u: service.reset_mfa(db.session, current_user, u),
+                "{name} will set up two-step verification again at their next sign-in.")
+
+
+@bp.post("/<uuid:user_id>/designate")
+def designate(user_id: uuid.UUID) -> Any:
+    return _act(user_id, lambda u: service.designate_poc(db.session, current_user, u),
+                "{name} is now the designated point of contact.")
+
+
+@bp.post("/<uuid:user_id>/resend-invitation")
+def resend_invitation(user_id: uuid.UUID) -> Any:
+    return _act(user_id, lambda u: service.resend_invitation(db.session, current_user, u),
+                "A new invitation has been sent to {name}.")
+
+
+@bp.post("/<uuid:user_id>/role")
+def change_role(user_id: uuid.UUID) -> Any:
+    user = _load(user_id)
+    form = RoleForm()
+    form.role.choices = [(r.value, r.label) for r in access.assignable_roles(current_user, user)]
+    if not form.validate_on_submit():
+        if not form.role.choices:
+            abort(403)
+        abort(400)
+    try:
+        service.change_role(db.session, current_user, user, Role(form.role.data))
+    except Forbidden:
+        abort(403)
+    flash(f"{user.name} is now {user.role.label.lower()}; their sessions have ended.", "success")
+    return redirect(url_for("users.detail", user_id=user.id))

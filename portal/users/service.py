@@ -1,0 +1,161 @@
+"""Account administration: invitations, status, roles, MFA reset, designated contacts."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal import access, audit
+from portal.auth import sessions
+from portal.auth.service import issue_account_token, link_url, normalise_email, send_link_mail, passwords
+from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.models.base import utcnow
+from portal.models.country import Country
+from portal.models.user import Role, TokenPurpose, User, UserStatus
+
+
+def get_visible_user(session: Session, actor: User, user_id: uuid.UUID) -> User:
+    """The account if `actor` may see it; NotFound otherwise."""
+    user = session.scalar(select(User).where(User.id == user_id, access.users_filter(actor)))
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def _validate_new_account(session: Session, email: str, role: Role, country_code: str | None) -> None:
+    fields: dict[str, str] = {}
+    if role.belongs_to_state:
+        if not country_code:
+            fields["country"] = "Choose the state this person works for."
+        elif session.get(Country, country_code) is None:
+            fields["country"] = f"There is no state with the code {country_code!r} in the register."
+    elif country_code:
+        fields["country"] = f"The {role.label.lower()} role does not belong to a state."
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        fields["email"] = "An account with this e-mail address already exists."
+    if fields:
+        raise ValidationFailed("The account could not be created.", fields)
+
+
+def create_user(
+    session: Session, *, email: str, name: str, role: Role, country_code: str | None,
+    position: str | None = None, password: str | None = None, invited_by: User | None = None,
+) -> User:
+    """Add an account (not committed). With a password it is active at once (operator CLI)."""
+    email = normalise_email(email)
+    country_code = country_code.upper() if country_code else None
+    _validate_new_account(session, email, role, country_code)
+    user = User(email=email, name=name.strip(), role=role, country_code=country_code,
+                position=(position or "").strip() or None,
+                invited_by_id=invited_by.id if invited_by else None)
+    if password is not None:
+        passwords().check_policy(password, context=[email, name])
+        user.password_hash = passwords().hash(password)
+        user.password_changed_at = utcnow()
+        user.status = UserStatus.ACTIVE
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed("The account could not be created.",
+                               {"email": "An account with this e-mail address already exists."}) from None
+    return user
+
+
+def invite(
+    session: Session, actor: User, *, email: str, name: str, role: Role,
+    country_code: str | None, position: str | None = None,
+) -> User:
+    """Create an invited account and e-mail its single-use link."""
+    if role.belongs_to_state and actor.role is Role.SPOC:
+        country_code = actor.country_code  # a SPOC only ever invites into its own state
+    if not access.can_invite(actor, role, country_code.upper() if country_code else None):
+        raise Forbidden("You may not invite this kind of account.")
+    user = create_user(session, email=email, name=name, role=role, country_code=country_code,
+                       position=position, invited_by=actor)
+    token = issue_account_token(session, user, TokenPurpose.INVITATION, utcnow())
+    audit.record(session, "user.invited", actor=actor, target_type="user", target_id=user.id,
+                 details={"email": user.email, "role": role.value, "country": user.country_code})
+    session.commit()
+    send_link_mail(user, "You are invited to the ECHRI Portal", "invitation",
+                   link_url(f"/invitation/{token}"))
+    return user
+
+
+def set_status(session: Session, actor: User, target: User, status: UserStatus) -> None:
+    """Disable (ending all sessions at once) or re-enable an account."""
+    if status is UserStatus.INVITED or not access.can_change_status(actor, target):
+        raise Forbidden("You may not change this account's status.")
+    if target.status is status:
+        return
+    if status is UserStatus.ACTIVE and target.password_hash is None:
+        raise ValidationFailed("This person has not accepted the invitation yet; send a new one instead.")
+    previous = target.status
+    target.status = status
+    if status is UserStatus.DISABLED:
+        target.is_designated_poc = False
+        sessions.revoke_all(session, target.id, utcnow())
+    audit.record(session, "user.disabled" if status is UserStatus.DISABLED else "user.enabled",
+                 actor=actor, target_type="user", target_id=target.id,
+                 details={"from": previous.value, "to": status.value})
+    session.commit()
+
+
+def change_role(session: Session, actor: User, target: User, role: Role) -> None:
+    """Give an account another role within its kind (state roles, or secretariat/admin)."""
+    if role not in access.assignable_roles(actor, target):
+        raise Forbidden("You may not give this account that role.")
+    if target.role is role:
+        return
+    previous = target.role
+    target.role = role
+    if role is not Role.SPOC:
+        target.is_designated_poc = False
+    sessions.revoke_all(session, target.id, utcnow())  # new rights start with a fresh login
+    audit.record(session, "user.role_changed", actor=actor, target_type="user", target_id=target.id,
+                 details={"from": previous.value, "to": role.value})
+    session.commit()
+
+
+def reset_mfa(session: Session, actor: User, target: User) -> None:
+    """Forget the account's authenticator; it enrols again at the next login."""
+    if not access.can_reset_mfa(actor, target):
+        raise Forbidden("You may not reset this account's two-step verification.")
+    target.totp_secret = None
+    target.totp_enrolled_at = None
+    target.totp_last_counter = None
+    sessions.revoke_all(session, target.id, utcnow())
+    audit.record(session, "mfa.reset", actor=actor, target_type="user", target_id=target.id)
+    session.commit()
+
+
+def designate_poc(session: Session, actor: User, target: User) -> None:
+    """Make `target` its state's designated point of contact (the previous one stays a SPOC)."""
+    if not access.can_designate_poc(actor):
+        raise Forbidden("Only administrators designate points of contact.")
+    if target.role is not Role.SPOC or target.status is not UserStatus.ACTIVE:
+        raise ValidationFailed("Only an active point-of-contact account can be designated.")
+    previous = session.scalar(select(User).where(
+        User.country_code == target.country_code, User.is_designated_poc.is_(True), User.id != target.id))
+    if previous is not None:
+        previous.is_designated_poc = False
+        session.flush()  # release the one-per-state index before taking it
+    target.is_designated_poc = True
+    audit.record(session, "user.designated_poc", actor=actor, target_type="user", target_id=target.id,
+                 details={"country": target.country_code,
+                          "previous": str(previous.id) if previous else None})
+    session.commit()
+
+
+def resend_invitation(session: Session, actor: User, target: User) -> None:
+    """Send a fresh invitation link (the old one stops working)."""
+    if target.status is not UserStatus.INVITED or not access.can_invite(actor, target.role, target.country_code):
+        raise Forbidden("You may not invite this account.")
+    token = issue_account_token(session, target, TokenPurpose.INVITATION, utcnow())
+    audit.record(session, "user.invitation_resent", actor=actor, target_type="user", target_id=target.id)
+    session.commit()
+    send_link_mail(target, "You are invited to the ECHRI Portal", "invitation",
+                   link_url(f"/invitation/{token}"))

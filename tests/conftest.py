@@ -1,0 +1,201 @@
+"""Test harness: the whole suite runs on SQLite and on a real PostgreSQL 15 server.
+
+The schema is created by the Alembic migrations once per backend per worker; each test
+gets a fresh app and an emptied database (the founding register re-seeded).
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from portal import create_app
+from portal.auth import sessions
+from portal.countries import service as countries
+from portal.extensions import db, make_engine
+from portal.models import Base, Role, User, UserStatus
+from portal.models.base import utcnow
+from tests.pg import PostgresServer
+from tests.smtp import SmtpServer
+
+PASSWORD = "amber-harbour-lantern-42"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--backend", choices=["all", *BACKENDS], default=os.environ.get("PORTAL_TEST_BACKEND", "all"),
+                     help="run on one database only (default: both)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("--backend")
+        metafunc.parametrize("backend", BACKENDS if chosen == "all" else [chosen], scope="session")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def migrate(url: str) -> None:
+    from alembic import command
+
+    from portal.cli import alembic_config
+
+    command.upgrade(alembic_config(url), "head")
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'portal.db'}"
+    else:
+        url = request.getfixturevalue("postgres").create_database("portal_test")
+    migrate(url)
+    return url
+
+
+def _empty_database(app: Flask) -> None:
+    engine = app.extensions["portal.db"]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(database_url: str, smtp_server: SmtpServer, tmp_path: Any) -> Iterator[Flask]:
+    application = create_app("testing", DATABASE_URL=database_url, SMTP_PORT=smtp_server.port)
+    application.instance_path = str(tmp_path / "instance")
+    os.makedirs(application.instance_path, exist_ok=True)
+    with application.app_context():
+        _empty_database(application)
+        countries.seed_register(db.session)
+        db.session.remove()
+    smtp_server.mailbox.clear()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        application.extensions["portal.db"].dispose()
+
+
+@pytest.fixture
+def mailbox(smtp_server: SmtpServer) -> Any:
+    return smtp_server.mailbox
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An app context for tests that call services directly."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@dataclass
+class Account:
+    id: uuid.UUID
+    email: str
+    role: Role
+    country: str | None
+    totp_secret: str
+    password: str = PASSWORD
+
+    def code(self, offset_steps: int = 0) -> str:
+        totp = pyotp.TOTP(self.totp_secret)
+        return totp.at(int(utcnow().timestamp()) + 30 * offset_steps)
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Any:
+    """Create an active, enrolled account directly in the database."""
+    from portal.auth.service import passwords
+
+    counter = iter(range(10_000))
+
+    def factory(role: str | Role = Role.OFFICER, country: str | None = "DK", *, email: str | None = None,
+                designated: bool = False, status: UserStatus = UserStatus.ACTIVE, name: str | None = None) -> Account:
+        role = Role(role)
+        country = country if role.belongs_to_state else None
+        email = email or f"{role.value}.{(country or 'org').lower()}.{next(counter)}@echri.example"
+        secret = pyotp.random_base32()
+        with app.app_context():
+            user = User(email=email, name=name or email.split("@")[0].replace(".", " ").title(), role=role,
+                        country_code=country, is_designated_poc=designated, status=status,
+                        password_hash=passwords().hash(PASSWORD), password_changed_at=utcnow(),
+                        totp_secret=secret, totp_enrolled_at=utcnow())
+            db.session.add(user)
+            db.session.commit()
+            account = Account(user.id, email, role, country, secret)
+            db.session.remove()
+        return account
+
+    return factory
+
+
+@pytest.fixture
+def login_as(app: Flask) -> Any:
+    """Sign `account` in on `client` by opening a server-side session (the full flow is tested in test_auth)."""
+
+    def do(client: FlaskClient, account: Account) -> FlaskClient:
+        with app.app_context():
+            user = db.session.get(User, account.id)
+            assert user is not None
+            token = sessions.start(db.session, user, utcnow(), "127.0.0.1", "pytest")
+            db.session.commit()
+            db.session.remove()
+        with client.session_transaction() as session:
+            session.clear()
+            session["sid"] = token
+            session["_user_id"] = str(account.id)
+            session["_fresh"] = True
+        return client
+
+    return do
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, page: str = "/account/") -> str:
+    """The CSRF token a real browser would have from rendering `page`."""
+    html = client.get(page).get_data(as_text=True)
+    match = CSRF_PATTERN.search(html)
+    assert match, f"no CSRF token on {page}"
+    return match.group(1) or match.group(2)
+
+
+def post_form(client: FlaskClient, url: str, data: dict[str, Any] | None = None, *, page: str = "/account/", **kwargs: Any) -> Any:
+    """POST like a browser: with the CSRF token taken from a rendered page."""
+    payload = dict(data or {})
+    payload["csrf_token"] = csrf_token(client, page)
+    return client.post(url, data=payload, **kwargs)
