@@ -1,0 +1,236 @@
+"""Operations on shared items. Each takes the actor, checks access.py, writes, audits, commits."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal import access, audit
+from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.models.audit import AuditEntry
+from portal.models.base import utcnow
+from portal.models.country import Country, CountryStatus
+from portal.models.item import (
+    DenialStatus, Item, ItemAudienceCountry, ItemCategory, ItemEvent, ItemEventKind, ItemKind, ItemStatus,
+    ItemVersion,
+)
+from portal.models.user import User
+from portal.sharing import search
+from portal.sharing.schema import CleanItem, validate
+
+REVIEW_YEARS = 3
+
+
+def get_visible_item(session: Session, actor: User, item_id: uuid.UUID, kind: ItemKind | None = None) -> Item:
+    """The item if `actor` may see it (and it is of `kind`); NotFound otherwise."""
+    query = select(Item).where(Item.id == item_id, access.items_filter(actor))
+    if kind is not None:
+        query = query.where(Item.kind == kind)
+    item = session.scalar(query)
+    if item is None:
+        raise NotFound()
+    return item
+
+
+def _check_audience(session: Session, actor: User, clean: CleanItem, originator: str | None) -> None:
+    named = [c for c in clean.countries if c != originator]
+    if named:
+        known = {c.code: c for c in session.scalars(select(Country).where(Country.code.in_(named)))}
+        unknown = [c for c in named if c not in known]
+        observers = [c for c in named if c in known and known[c].status is CountryStatus.OBSERVER]
+        if unknown:
+            raise ValidationFailed("Some fields need attention.",
+                                   {"audience.countries": f"Not in the register: {', '.join(unknown)}."})
+        if observers:
+            raise ValidationFailed("Some fields need attention.", {
+                "audience.countries": f"{', '.join(observers)} are observer states: release to observers instead "
+                                      "(TLP:CLEAR or GREEN only)."})
+    clean.countries = named
+
+
+def _apply(session: Session, item: Item, clean: CleanItem) -> None:
+    item.title, item.summary, item.body, item.tlp = clean.title, clean.summary, clean.body, clean.tlp
+    item.all_subscribing, item.to_secretariat, item.to_observers = clean.all_subscribing, clean.secretariat, clean.observers
+    item.details = clean.details
+    item.severity = clean.details.get("severity")
+    item.category = clean.details.get("category")
+    item.national_ref = clean.details.get("national_ref")
+    wanted = set(clean.countries)
+    item.audience_countries = [a for a in item.audience_countries if a.country_code in wanted] + [
+        ItemAudienceCountry(country_code=c) for c in sorted(wanted - set(item.named_countries))]
+    item.categories = [c for c in item.categories if c.slug in clean.categories] + [
+        ItemCategory(slug=s) for s in clean.categories if s not in item.category_slugs]
+    item.updated_at = utcnow()
+    search.index_item(session, item)
+
+
+def _commit(session: Session, field: str = "national_ref") -> None:
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ValidationFailed("Some fields need attention.",
+                               {field: "Your state already has a notification with this national reference."}) from None
+
+
+def _event(session: Session, item: Item, kind: ItemEventKind, actor: User, note: str | None = None) -> None:
+    session.add(ItemEvent(item_id=item.id, kind=kind, actor_id=actor.id, version=item.version, note=note))
+    audit.record(session, f"item.{kind.value}", actor=actor, target_type=item.kind.value, target_id=item.id,
+                 details={"version": item.version, "tlp": item.tlp.value, **({"note": note} if note else {})})
+
+
+def create_draft(session: Session, actor: User, kind: ItemKind, payload: dict[str, Any]) -> Item:
+    """Create a draft for the actor's state (or the secretariat's own document)."""
+    if not access.can_create_items(actor, kind):
+        raise Forbidden("You may not create this kind of item.")
+    clean = validate(kind, payload)
+    originator = actor.country_code
+    _check_audience(session, actor, clean, originator)
+    item = Item(id=uuid.uuid4(), kind=kind, status=ItemStatus.DRAFT, originator_code=originator,
+                created_by_id=actor.id, tlp=clean.tlp, title=clean.title)
+    session.add(item)
+    _apply(session, item, clean)
+    _event(session, item, ItemEventKind.CREATED, actor)
+    _commit(session)
+    return item
+
+
+def update_draft(session: Session, actor: User, item: Item, payload: dict[str, Any]) -> None:
+    """Replace a draft's fields (drafts only: published items are amended instead)."""
+    if not access.can_edit_draft(actor, item):
+        raise Forbidden("Only drafts of your own state can be edited.")
+    clean = validate(item.kind, payload)
+    _check_audience(session, actor, clean, item.originator_code)
+    _apply(session, item, clean)
+    audit.record(session, "item.draft_edited", actor=actor, target_type=item.kind.value, target_id=item.id)
+    _commit(session)
+
+
+def submit(session: Session, actor: User, item: Item) -> None:
+    """An officer asks the state's SPOC to release the draft."""
+    if not access.can_submit(actor, item):
+        raise Forbidden("Only an officer of the originating state submits a draft for release.")
+    item.status = ItemStatus.SUBMITTED
+    item.submitted_at = utcnow()
+    _event(session, item, ItemEventKind.SUBMITTED, actor)
+    session.commit()
+
+
+def _add_version(session: Session, actor: User, item: Item, note: str | None) -> None:
+    item.version += 1
+    session.add(ItemVersion(item_id=item.id, version=item.version, title=item.title, summary=item.summary,
+                            body=item.body, details=item.details, tlp=item.tlp, change_note=note,
+                            published_by_id=actor.id, published_at=utcnow()))
+
+
+def _review_date(start: date) -> date:
+    try:
+        return start.replace(year=start.year + REVIEW_YEARS)
+    except ValueError:  # 29 February
+        return start.replace(year=start.year + REVIEW_YEARS, day=28)
+
+
+def publish(session: Session, actor: User, item: Item) -> None:
+    """Release a draft to its audience as version 1."""
+    if item.status not in access.UNRELEASED_STATUSES or not access.can_release(actor, item):
+        raise Forbidden("Only the originating state's point of contact publishes a draft.")
+    now = utcnow()
+    item.status = ItemStatus.PUBLISHED
+    item.published_at = now
+    if item.kind is ItemKind.DENIAL:
+        item.denial_status = DenialStatus.ACTIVE
+        item.review_date = _review_date(now.date())
+    _add_version(session, actor, item, None)
+    search.index_item(session, item)
+    _event(session, item, ItemEventKind.PUBLISHED, actor)
+    session.commit()
+
+
+def amend(session: Session, actor: User, item: Item, payload: dict[str, Any], change_note: str) -> None:
+    """Publish a new version of a published item, with a change note."""
+    if item.status is not ItemStatus.PUBLISHED or not access.can_release(actor, item):
+        raise Forbidden("Only the originating state's point of contact amends a published item.")
+    if not change_note.strip():
+        raise ValidationFailed("Say what changed.", {"change_note": "Say what changed in this version."})
+    clean = validate(item.kind, payload)
+    _check_audience(session, actor, clean, item.originator_code)
+    _apply(session, item, clean)
+    if item.kind is ItemKind.DENIAL and item.denial_status is DenialStatus.ACTIVE:
+        item.denial_status = DenialStatus.AMENDED
+    _add_version(session, actor, item, change_note.strip())
+    _event(session, item, ItemEventKind.AMENDED, actor, change_note.strip())
+    _commit(session)
+
+
+def withdraw(session: Session, actor: User, item: Item, reason: str) -> None:
+    """Withdraw a published item: its audience sees only the notice and the reason."""
+    if item.status is not ItemStatus.PUBLISHED or not access.can_release(actor, item):
+        raise Forbidden("Only the originating state's point of contact withdraws an item.")
+    if not reason.strip():
+        raise ValidationFailed("Give the reason for withdrawal.", {"reason": "Give the reason for withdrawal."})
+    item.status = ItemStatus.WITHDRAWN
+    item.withdrawn_at = utcnow()
+    item.withdrawal_reason = reason.strip()[:4000]
+    search.index_item(session, item)
+    _event(session, item, ItemEventKind.WITHDRAWN, actor, item.withdrawal_reason)
+    session.commit()
+
+
+def _published_denial(actor: User, item: Item) -> None:
+    if item.kind is not ItemKind.DENIAL or item.status is not ItemStatus.PUBLISHED or not access.can_release(actor, item):
+        raise Forbidden("Only the denying state's point of contact changes a published denial.")
+
+
+def revoke_denial(session: Session, actor: User, item: Item, reason: str) -> None:
+    """Record that the denying state revoked its denial (the notification stays readable)."""
+    _published_denial(actor, item)
+    if item.denial_status is DenialStatus.REVOKED:
+        raise ValidationFailed("This denial is already revoked.")
+    if not reason.strip():
+        raise ValidationFailed("Give the reason for revocation.", {"reason": "Give the reason for revocation."})
+    item.denial_status = DenialStatus.REVOKED
+    _event(session, item, ItemEventKind.REVOKED, actor, reason.strip()[:4000])
+    session.commit()
+
+
+def renew_denial(session: Session, actor: User, item: Item, note: str = "") -> None:
+    """Renew a denial at review: it stays in force for another three years."""
+    _published_denial(actor, item)
+    if item.denial_status is DenialStatus.REVOKED:
+        raise ValidationFailed("A revoked denial cannot be renewed; notify a new denial instead.")
+    item.denial_status = DenialStatus.ACTIVE
+    item.review_date = _review_date(utcnow().date())
+    _event(session, item, ItemEventKind.RENEWED, actor, note.strip() or f"Review date {item.review_date.isoformat()}")
+    session.commit()
+
+
+def lapse_overdue_denials(session: Session, today: date | None = None) -> int:
+    """Mark denials past their review date as lapsed (for cron); returns how many."""
+    today = today or utcnow().date()
+    overdue = session.scalars(select(Item).where(
+        Item.kind == ItemKind.DENIAL, Item.status == ItemStatus.PUBLISHED,
+        Item.denial_status.in_((DenialStatus.ACTIVE, DenialStatus.AMENDED)), Item.review_date < today)).all()
+    for item in overdue:
+        item.denial_status = DenialStatus.LAPSED
+        session.add(ItemEvent(item_id=item.id, kind=ItemEventKind.LAPSED, actor_id=None, version=item.version,
+                              note=f"Not renewed by its review date {item.review_date}"))
+        audit.record(session, "item.lapsed", actor_label="system", target_type="denial", target_id=item.id)
+    session.commit()
+    return len(overdue)
+
+
+def record_open(session: Session, actor: User, item: Item) -> None:
+    """Note the first time a user of another state opens a live item (read receipts)."""
+    if not item.is_live or access.is_originator(actor, item) or actor.country_code == item.originator_code:
+        return
+    seen = session.scalar(select(AuditEntry.id).where(
+        AuditEntry.action == "item.opened", AuditEntry.target_id == str(item.id),
+        AuditEntry.actor_id == str(actor.id)).limit(1))
+    if seen is None:
+        audit.record(session, "item.opened", actor=actor, target_type=item.kind.value, target_id=item.id,
+                     details={"version": item.version})
+        session.commit()
