@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -54,13 +54,25 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def navigation() -> dict[str, Any]:
-        items: list[tuple[str, str]] = []
-        if current_user.is_authenticated:
-            items.append(("main.home", "Home"))
-            items.append(("countries.directory", "Countries"))
-            if access.can_manage_users(current_user):
-                items.append(("users.index", "Users"))
-            if access.can_view_audit_log(current_user):
-                items.append(("admin.audit_log", "Audit log"))
-            items.append(("account.profile", "Your account"))
-        return {"nav_items": items, "access": access}
+        return {"nav_items": _nav_items(), "access": access}
+
+
+def _nav_items() -> list[tuple[str, str]]:
+    """(url, label) for the main navigation, by role."""
+    if not current_user.is_authenticated:
+        return []
+    items = [(url_for("main.home"), "Home")]
+    if not access.is_admin(current_user):  # administrators never read shared content
+        from portal.models.item import ItemKind
+
+        items += [(url_for("sharing.index", kind=ItemKind.THREAT_NOTICE), "Threat notices"),
+                  (url_for("sharing.index", kind=ItemKind.DENIAL), "Denials"),
+                  (url_for("sharing.index", kind=ItemKind.DOCUMENT), "Documents"),
+                  (url_for("sharing.search"), "Search")]
+    items.append((url_for("countries.directory"), "Countries"))
+    if access.can_manage_users(current_user):
+        items.append((url_for("users.index"), "Users"))
+    if access.can_view_audit_log(current_user):
+        items.append((url_for("admin.audit_log"), "Audit log"))
+    items.append((url_for("account.profile"), "Your account"))
+    return items

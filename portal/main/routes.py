@@ -7,7 +7,9 @@ from flask import Blueprint, jsonify, render_template
 from flask_login import current_user
 from sqlalchemy import text
 
+from portal import access
 from portal.countries import service as countries
+from portal.sharing import queries
 from portal.extensions import db
 
 bp = Blueprint("main", __name__)
@@ -17,7 +19,8 @@ bp = Blueprint("main", __name__)
 def home() -> Any:
     contacts = countries.designated_contacts(db.session)
     own_contact = contacts.get(current_user.country_code) if current_user.country_code else None
-    return render_template("main/home.html", own_contact=own_contact)
+    board = None if access.is_admin(current_user) else queries.dashboard(db.session, current_user)
+    return render_template("main/home.html", own_contact=own_contact, board=board)
 
 
 @bp.get("/health")

@@ -234,3 +234,21 @@ def record_open(session: Session, actor: User, item: Item) -> None:
         audit.record(session, "item.opened", actor=actor, target_type=item.kind.value, target_id=item.id,
                      details={"version": item.version})
         session.commit()
+
+
+def events(session: Session, item: Item) -> list[ItemEvent]:
+    return list(session.scalars(select(ItemEvent).where(ItemEvent.item_id == item.id).order_by(ItemEvent.id)))
+
+
+def versions(session: Session, item: Item) -> list[ItemVersion]:
+    """Published versions, newest first (none for a withdrawn item: only its notice remains)."""
+    if item.status is not ItemStatus.PUBLISHED:
+        return []
+    return list(session.scalars(select(ItemVersion).where(ItemVersion.item_id == item.id)
+                                .order_by(ItemVersion.version.desc())))
+
+
+def get_version(session: Session, item: Item, number: int) -> ItemVersion | None:
+    if item.status is not ItemStatus.PUBLISHED:
+        return None
+    return session.scalar(select(ItemVersion).where(ItemVersion.item_id == item.id, ItemVersion.version == number))

@@ -1,0 +1,131 @@
+"""Reading shared items: lists, search, dashboard, export, read receipts.
+
+Every query here starts from access.items_filter(actor): nothing is listed, counted,
+searched or exported that the actor could not open.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Mapping
+
+from sqlalchemy import Select, distinct, func, select
+from sqlalchemy.orm import Session
+
+from portal import access
+from portal.models.audit import AuditEntry
+from portal.models.base import utcnow
+from portal.models.item import DenialStatus, Item, ItemCategory, ItemKind, ItemStatus, Tlp
+from portal.models.user import User
+from portal.pagination import Page, paginate
+from portal.sharing import search
+
+FILTER_NAMES = ("state", "category", "severity", "tlp", "status", "from", "to", "q")
+
+
+def visible_items(actor: User) -> Select[tuple[Item]]:
+    return select(Item).where(access.items_filter(actor))
+
+
+def _date(raw: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+def apply_filters(session: Session, query: Select[tuple[Item]], kind: ItemKind | None, args: Mapping[str, Any]) -> Select[tuple[Item]]:
+    """Narrow `query` by the list filters in `args`; unknown values are ignored, never errors."""
+    if kind is not None:
+        query = query.where(Item.kind == kind)
+    state = str(args.get("state") or "").upper()
+    if state == "SECRETARIAT":
+        query = query.where(Item.originator_code.is_(None))
+    elif len(state) == 2:
+        query = query.where(Item.originator_code == state)
+    category = args.get("category")
+    if category:
+        if kind is ItemKind.DOCUMENT:
+            query = query.where(Item.category == category)
+        else:
+            query = query.where(Item.categories.any(ItemCategory.slug == category))
+    if args.get("severity"):
+        query = query.where(Item.severity == args["severity"])
+    if args.get("tlp") in {t.value for t in Tlp}:
+        query = query.where(Item.tlp == Tlp(args["tlp"]))
+    status = args.get("status")
+    if status in {s.value for s in ItemStatus}:
+        query = query.where(Item.status == ItemStatus(status))
+    elif status in {s.value for s in DenialStatus}:
+        query = query.where(Item.denial_status == DenialStatus(status))
+    start, end = _date(args.get("from")), _date(args.get("to"))
+    if start:
+        query = query.where(Item.published_at >= datetime.combine(start, time.min, timezone.utc))
+    if end:
+        query = query.where(Item.published_at < datetime.combine(end + timedelta(days=1), time.min, timezone.utc))
+    text = str(args.get("q") or "").strip()
+    if text:
+        condition = search.matches(session, text)
+        if condition is not None:
+            query = query.where(condition)
+    return query
+
+
+def _newest_first(query: Select[tuple[Item]]) -> Select[tuple[Item]]:
+    # Drafts have no publication date: they sort by their last change, on top.
+    return query.order_by(func.coalesce(Item.published_at, Item.updated_at).desc(), Item.id)
+
+
+def list_items(session: Session, actor: User, kind: ItemKind | None, args: Mapping[str, Any]) -> Page[Item]:
+    """One page of the items `actor` may see, filtered by `args`."""
+    return paginate(session, _newest_first(apply_filters(session, visible_items(actor), kind, args)), args)
+
+
+@dataclass
+class Dashboard:
+    recent: list[Item]
+    new_counts: dict[ItemKind, int]
+    awaiting_release: list[Item]
+    own_drafts: list[Item]
+
+
+def dashboard(session: Session, actor: User, days: int = 30) -> Dashboard:
+    """What is new for the actor's state: recent items, counts per kind, work waiting."""
+    since = utcnow() - timedelta(days=days)
+    visible = access.items_filter(actor)
+    live = Item.status.in_(access.LIVE_STATUSES)
+    recent = list(session.scalars(select(Item).where(visible, live).order_by(Item.published_at.desc()).limit(10)))
+    counts = dict(session.execute(
+        select(Item.kind, func.count()).where(visible, live, Item.published_at >= since).group_by(Item.kind)
+    ).tuples().all())
+    unreleased = select(Item).where(visible, Item.status.in_(access.UNRELEASED_STATUSES)).order_by(Item.updated_at.desc())
+    awaiting = [i for i in session.scalars(unreleased.where(Item.status == ItemStatus.SUBMITTED).limit(20))
+                if access.can_release(actor, i)]
+    drafts = list(session.scalars(unreleased.where(Item.created_by_id == actor.id).limit(20)))
+    return Dashboard(recent, {k: counts.get(k, 0) for k in ItemKind}, awaiting, drafts)
+
+
+def exportable_denials(session: Session, actor: User, args: Mapping[str, Any]) -> list[Item]:
+    """Published denials the actor may see, without TLP:RED (never in bulk exports)."""
+    query = apply_filters(session, visible_items(actor), ItemKind.DENIAL, args).where(
+        Item.status == ItemStatus.PUBLISHED, Item.tlp != Tlp.RED)
+    return list(session.scalars(query.order_by(Item.published_at.desc()).limit(50_000)))
+
+
+@dataclass
+class ReadReceipt:
+    country: str  # a country code, or "" for the secretariat
+    first_opened: datetime
+    readers: int
+
+
+def read_receipts(session: Session, actor: User, item: Item) -> list[ReadReceipt]:
+    """Which states opened the item, from the audit log. Only for the originating state."""
+    if not access.can_see_read_receipts(actor, item):
+        return []
+    rows = session.execute(
+        select(AuditEntry.actor_country, func.min(AuditEntry.at), func.count(distinct(AuditEntry.actor_id)))
+        .where(AuditEntry.action == "item.opened", AuditEntry.target_id == str(item.id))
+        .group_by(AuditEntry.actor_country).order_by(func.min(AuditEntry.at))
+    ).all()
+    return [ReadReceipt(country or "", first, count) for country, first, count in rows]

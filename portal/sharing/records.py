@@ -1,0 +1,67 @@
+"""Items as plain records: the JSON API's contract and the denial exports.
+
+Field names here are part of the contract national systems code against; change them only
+with a new API version.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from portal.models.item import Item, ItemKind, ItemStatus
+from portal.sharing.markdown import render
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def item_record(item: Item) -> dict[str, Any]:
+    """The API representation. A withdrawn item carries its notice, never its content."""
+    withdrawn = item.status is ItemStatus.WITHDRAWN
+    record: dict[str, Any] = {
+        "id": str(item.id),
+        "kind": item.kind.value,
+        "title": item.title,
+        "summary": None if withdrawn else item.summary,
+        "body": None if withdrawn else item.body,
+        "body_html": None if withdrawn else str(render(item.body)),
+        "tlp": item.tlp.value,
+        "audience": {"all_subscribing": item.all_subscribing, "countries": item.named_countries,
+                     "secretariat": item.to_secretariat, "observers": item.to_observers},
+        "status": item.status.value,
+        "originator": item.originator_code or "SECRETARIAT",
+        "version": item.version,
+        "created_at": _iso(item.created_at),
+        "updated_at": _iso(item.updated_at),
+        "published_at": _iso(item.published_at),
+    }
+    if withdrawn:
+        record["withdrawal"] = {"at": _iso(item.withdrawn_at), "reason": item.withdrawal_reason}
+        return record
+    record.update(item.details)
+    if item.kind is ItemKind.DENIAL:
+        record["denial_status"] = item.denial_status.value if item.denial_status else None
+        record["review_date"] = _iso(item.review_date)
+    return record
+
+
+DENIAL_CSV_COLUMNS = (
+    "id", "originator", "national_ref", "version", "denial_status", "tlp", "decision_type", "activity",
+    "decision_date", "basis", "control_entries", "item_description", "destination", "end_use", "parties",
+    "reason_codes", "rationale", "published_at", "review_date", "title", "summary",
+)
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    # Spreadsheets run cells that start like a formula: neutralise them (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def denial_csv_row(item: Item) -> list[str]:
+    record = item_record(item)
+    record["control_entries"] = "; ".join(f"{e['regime']} {e['code']}" for e in record.get("control_entries", []))
+    record["parties"] = "; ".join(
+        f"{p['role']}: {p['name']}" + (f" ({p['country']})" if p.get("country") else "") for p in record.get("parties", []))
+    record["reason_codes"] = "; ".join(record.get("reason_codes", []))
+    return [_cell(record.get(column)) for column in DENIAL_CSV_COLUMNS]

@@ -1,0 +1,260 @@
+"""Pages for threat notices, denials and best-practice documents. Thin: parse, call, render."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from typing import Any, Callable
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.routing import BaseConverter, ValidationError
+
+from portal import access
+from portal.countries import service as countries
+from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.extensions import db
+from portal.models.country import CountryStatus
+from portal.models.item import Item, ItemKind
+from portal.sharing import queries, schema, service
+from portal.sharing.records import DENIAL_CSV_COLUMNS, denial_csv_row, item_record
+from portal.sharing.forms import FORMS, ChangeNoteForm, ItemForm, ReasonForm, field_for_error, form_data
+from portal.sharing.markdown import render
+
+bp = Blueprint("sharing", __name__)
+
+
+class KindConverter(BaseConverter):
+    """/threat-notices/, /denials/, /documents/ ↔ ItemKind."""
+
+    def to_python(self, value: str) -> ItemKind:
+        if value not in schema.SLUG_KINDS:
+            raise ValidationError()
+        return schema.SLUG_KINDS[value]
+
+    def to_url(self, value: Any) -> str:
+        return schema.KIND_SLUGS[ItemKind(value)]
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("kind", KindConverter))
+
+
+@bp.app_context_processor
+def sharing_labels() -> dict[str, Any]:
+    return {"kind_labels": schema.KIND_LABELS}
+
+
+def item_url(item: Item, endpoint: str = "sharing.detail", **kwargs: Any) -> str:
+    return url_for(endpoint, kind=item.kind, item_id=item.id, **kwargs)
+
+
+def _load(kind: ItemKind, item_id: uuid.UUID) -> Item:
+    try:
+        return service.get_visible_item(db.session, current_user, item_id, kind)
+    except NotFound:
+        abort(404)
+
+
+def _build_form(kind: ItemKind, data: dict[str, Any] | None = None) -> ItemForm:
+    form = FORMS[kind](data=data) if data is not None else FORMS[kind]()
+    form.countries.choices = [(c.code, c.name) for c in countries.list_countries(db.session)
+                              if c.status is CountryStatus.SUBSCRIBING and c.code != current_user.country_code]
+    return form
+
+
+def _show_errors(form: ItemForm, error: ValidationFailed) -> None:
+    unplaced = []
+    for path, message in error.fields.items():
+        field = getattr(form, field_for_error(path), None)
+        if field is None:
+            unplaced.append(message)
+        else:
+            field.errors = list(field.errors) + [message]
+    flash(" ".join(unplaced) or error.message, "error")
+
+
+@bp.get("/search")
+def search() -> Any:
+    query = (request.args.get("q") or "").strip()
+    page = queries.list_items(db.session, current_user, None, request.args) if query else None
+    return render_template("sharing/search.html", query=query, page=page)
+
+
+@bp.get("/<kind:kind>/")
+def index(kind: ItemKind) -> Any:
+    page = queries.list_items(db.session, current_user, kind, request.args)
+    filters = {name: request.args.get(name, "") for name in queries.FILTER_NAMES}
+    return render_template("sharing/list.html", kind=kind, page=page, filters=filters,
+                           countries=countries.list_countries(db.session), labels=schema.labels_for(kind),
+                           can_create=access.can_create_items(current_user, kind))
+
+
+@bp.route("/<kind:kind>/new", methods=["GET", "POST"])
+def new(kind: ItemKind) -> Any:
+    if not access.can_create_items(current_user, kind):
+        abort(403)
+    form = _build_form(kind)
+    if form.validate_on_submit():
+        try:
+            item = service.create_draft(db.session, current_user, kind, form.payload())  # type: ignore[attr-defined]
+        except ValidationFailed as error:
+            _show_errors(form, error)
+        else:
+            flash("Draft saved. Only your state can see it until it is published.", "success")
+            return redirect(item_url(item))
+    return render_template("sharing/form.html", kind=kind, form=form, item=None, mode="new")
+
+
+@bp.get("/<kind:kind>/<uuid:item_id>")
+def detail(kind: ItemKind, item_id: uuid.UUID) -> Any:
+    item = _load(kind, item_id)
+    service.record_open(db.session, current_user, item)
+    return render_template("sharing/detail.html", item=item, body_html=render(item.body),
+                           versions=service.versions(db.session, item),
+                           events=service.events(db.session, item), labels=schema.labels_for(item.kind),
+                           receipts=queries.read_receipts(db.session, current_user, item),
+                           country_names={c.code: c.name for c in countries.list_countries(db.session)},
+                           action_form=ReasonForm(), **_attachment_context(item))
+
+
+def _attachment_context(item: Item) -> dict[str, Any]:
+    try:
+        from portal.attachments.service import attachments_for
+    except ImportError:  # attachments are an optional layer until their blueprint lands
+        return {"attachments": None, "can_attach": False}
+    return {"attachments": attachments_for(db.session, current_user, item),
+            "can_attach": access.can_attach(current_user, item)}
+
+
+@bp.get("/<kind:kind>/<uuid:item_id>/versions/<int:number>")
+def version(kind: ItemKind, item_id: uuid.UUID, number: int) -> Any:
+    item = _load(kind, item_id)
+    record = service.get_version(db.session, item, number)
+    if record is None:
+        abort(404)
+    return render_template("sharing/version.html", item=item, version=record, body_html=render(record.body),
+                           labels=schema.labels_for(item.kind))
+
+
+@bp.route("/<kind:kind>/<uuid:item_id>/edit", methods=["GET", "POST"])
+def edit(kind: ItemKind, item_id: uuid.UUID) -> Any:
+    item = _load(kind, item_id)
+    if not access.can_edit_draft(current_user, item):
+        abort(403)
+    return _edit_or_amend(item, "edit")
+
+
+@bp.route("/<kind:kind>/<uuid:item_id>/amend", methods=["GET", "POST"])
+def amend(kind: ItemKind, item_id: uuid.UUID) -> Any:
+    item = _load(kind, item_id)
+    if item.status.value != "published" or not access.can_release(current_user, item):
+        abort(403)
+    return _edit_or_amend(item, "amend")
+
+
+def _edit_or_amend(item: Item, mode: str) -> Any:
+    form = _build_form(item.kind, None if request.method == "POST" else form_data(item))
+    note_form = ChangeNoteForm()
+    if form.validate_on_submit():
+        try:
+            if mode == "edit":
+                service.update_draft(db.session, current_user, item, form.payload())  # type: ignore[attr-defined]
+            else:
+                service.amend(db.session, current_user, item, form.payload(),  # type: ignore[attr-defined]
+                              note_form.change_note.data or "")
+        except ValidationFailed as error:
+            note_form.change_note.errors = [error.fields["change_note"]] if "change_note" in error.fields else []
+            _show_errors(form, error)
+        except Forbidden:
+            abort(403)
+        else:
+            flash("Draft saved." if mode == "edit" else f"Version {item.version} is published.", "success")
+            return redirect(item_url(item))
+    return render_template("sharing/form.html", kind=item.kind, form=form, item=item, mode=mode, note_form=note_form)
+
+
+def _transition(kind: ItemKind, item_id: uuid.UUID, operation: Callable[[Item], None], done: str) -> Any:
+    item = _load(kind, item_id)
+    if not ReasonForm().validate_on_submit():
+        abort(400)
+    try:
+        operation(item)
+    except Forbidden:
+        abort(403)
+    except ValidationFailed as error:
+        flash(error.message, "error")
+    else:
+        flash(done, "success")
+    return redirect(item_url(item))
+
+
+@bp.post("/<kind:kind>/<uuid:item_id>/submit")
+def submit(kind: ItemKind, item_id: uuid.UUID) -> Any:
+    return _transition(kind, item_id, lambda i: service.submit(db.session, current_user, i),
+                       "Submitted: your point of contact can now release it.")
+
+
+@bp.post("/<kind:kind>/<uuid:item_id>/publish")
+def publish(kind: ItemKind, item_id: uuid.UUID) -> Any:
+    return _transition(kind, item_id, lambda i: service.publish(db.session, current_user, i),
+                       "Published to its audience.")
+
+
+def _reason_page(kind: ItemKind, item_id: uuid.UUID, allowed: Callable[[Item], bool],
+                 operation: Callable[[Item, str], None], title: str, done: str) -> Any:
+    item = _load(kind, item_id)
+    if not allowed(item):
+        abort(403)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            operation(item, form.reason.data or "")
+        except ValidationFailed as error:
+            form.reason.errors = [error.fields.get("reason", error.message)]
+        except Forbidden:
+            abort(403)
+        else:
+            flash(done, "success")
+            return redirect(item_url(item))
+    return render_template("sharing/reason.html", item=item, form=form, title=title)
+
+
+@bp.route("/<kind:kind>/<uuid:item_id>/withdraw", methods=["GET", "POST"])
+def withdraw(kind: ItemKind, item_id: uuid.UUID) -> Any:
+    return _reason_page(kind, item_id,
+                        lambda i: i.status.value == "published" and access.can_release(current_user, i),
+                        lambda i, reason: service.withdraw(db.session, current_user, i, reason),
+                        "Withdraw", "Withdrawn. The audience now sees only the withdrawal notice.")
+
+
+@bp.route("/denials/<uuid:item_id>/revoke", methods=["GET", "POST"])
+def revoke(item_id: uuid.UUID) -> Any:
+    return _reason_page(ItemKind.DENIAL, item_id,
+                        lambda i: i.status.value == "published" and access.can_release(current_user, i),
+                        lambda i, reason: service.revoke_denial(db.session, current_user, i, reason),
+                        "Revoke the denial", "The denial is recorded as revoked.")
+
+
+@bp.post("/denials/<uuid:item_id>/renew")
+def renew(item_id: uuid.UUID) -> Any:
+    return _transition(ItemKind.DENIAL, item_id, lambda i: service.renew_denial(db.session, current_user, i),
+                       "Renewed for three more years.")
+
+
+@bp.get("/denials/export.<fmt>")
+def export(fmt: str) -> Any:
+    if fmt not in ("csv", "json"):
+        abort(404)
+    items = queries.exportable_denials(db.session, current_user, request.args)
+    if fmt == "json":
+        body = json.dumps({"denials": [item_record(i) for i in items]}, ensure_ascii=False, indent=1)
+        response = Response(body, mimetype="application/json")
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(DENIAL_CSV_COLUMNS)
+        writer.writerows(denial_csv_row(i) for i in items)
+        response = Response(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="echri-denials.{fmt}"'
+    return response
