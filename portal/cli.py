@@ -24,6 +24,8 @@ countries_cli = AppGroup("countries", help="The country register.")
 users_cli = AppGroup("users", help="Accounts.")
 audit_cli = AppGroup("audit", help="The audit log.")
 demo_cli = AppGroup("demo", help="Demonstration data (development only).")
+tokens_cli = AppGroup("tokens", help="Personal API tokens.")
+denials_cli = AppGroup("denials", help="Licence-denial notifications.")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -130,6 +132,32 @@ def audit_verify() -> None:
     sys.exit(1)
 
 
+@tokens_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="operator", help="What the token is for.")
+@click.option("--days", default=90, type=int, help="Days until it expires (1-365).")
+def tokens_create(email: str, name: str, days: int) -> None:
+    """Print a new API token for the account EMAIL (shown once)."""
+    from portal.api import tokens
+    from portal.auth.service import find_user_by_email
+
+    user = find_user_by_email(db.session, email)
+    if user is None or not user.is_active:
+        fail(f"no active account {email!r}")
+    try:
+        click.echo(tokens.create_token(db.session, user, name, days))
+    except ValidationFailed as error:
+        fail(error.message)
+
+
+@denials_cli.command("lapse")
+def denials_lapse() -> None:
+    """Mark denials past their review date as lapsed (run daily from cron)."""
+    from portal.sharing import service as sharing
+
+    click.echo(f"{sharing.lapse_overdue_denials(db.session)} denial(s) lapsed.")
+
+
 @demo_cli.command("seed")
 def demo_seed() -> None:
     """Create demonstration accounts (refused outside the development default)."""
@@ -143,5 +171,5 @@ def demo_seed() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli):
+    for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli):
         app.cli.add_command(group)

@@ -1,10 +1,13 @@
 """Default deny, server-side sessions, and security headers for every request."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 
 from portal import access, audit
+from portal.api import tokens
 from portal.auth import sessions
 from portal.extensions import db, login_manager
 from portal.models.base import utcnow
@@ -23,13 +26,20 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # our server-side session table does this job
     login_manager.user_loader(load_user)
+    login_manager.request_loader(load_api_user)
     app.before_request(remember_ip)
     app.before_request(require_login)
     app.after_request(security_headers)
 
 
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
 def load_user(user_id: str) -> User | None:
     """Flask-Login's loader: only a live server-side session yields a user."""
+    if is_api_request():
+        return None  # the API takes bearer tokens only, so cookies cannot ride along (no CSRF)
     token = session.get("sid")
     if not token:
         return None
@@ -40,6 +50,16 @@ def load_user(user_id: str) -> User | None:
         session.clear()
         return None
     return record.user
+
+
+def load_api_user(req: Any) -> User | None:
+    """`Authorization: Bearer <token>` on /api/ requests: the token's owner, with their rights."""
+    if not is_api_request():
+        return None
+    scheme, _, token = (req.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return tokens.authenticate(db.session, token.strip())
 
 
 def remember_ip() -> None:
@@ -54,7 +74,7 @@ def require_login() -> Response | None:
         return None  # unknown URL: let Flask answer 404 (the error page needs no user)
     if current_user.is_authenticated:
         return None
-    if request.path.startswith("/api/"):
+    if is_api_request():
         abort(401)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
 

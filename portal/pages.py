@@ -31,7 +31,8 @@ def error_response(status: int, message: str | None = None, code: str | None = N
     title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
     if wants_json():
         body = {"error": {"code": code or title.lower().replace(" ", "_"), "message": message or title}}
-        return jsonify(body), status
+        headers = {"WWW-Authenticate": 'Bearer realm="echri-portal"'} if status == 401 else {}
+        return jsonify(body), status, headers
     return render_template("errors/error.html", status=status, title=title, text=message or text), status
 
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms import IntegerField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 
 class ProfileForm(FlaskForm):
@@ -23,3 +23,9 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField("Confirm new password",
                             validators=[DataRequired(), EqualTo("new_password", message="The two passwords are different.")],
                             render_kw={"autocomplete": "new-password"})
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=100)],
+                       description="What will use it, e.g. “National licensing system import”.")
+    days = IntegerField("Valid for (days)", default=90, validators=[DataRequired(), NumberRange(min=1, max=365)])

@@ -1,18 +1,22 @@
 """The signed-in user's own profile and password."""
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user
 
 from portal.account import service
-from portal.account.forms import ChangePasswordForm, ProfileForm
+from portal.account.forms import ApiTokenForm, ChangePasswordForm, ProfileForm
+from portal.api import tokens
 from portal.auth import sessions
 from portal.auth.passwords import PasswordPolicyError
-from portal.errors import ValidationFailed
+from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
 from portal.forms import apply_errors
+from portal.models.base import utcnow
+from portal.users.forms import ActionForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -47,3 +51,30 @@ def change_password() -> Any:
             flash(f"Your password has been changed. {ended} other session(s) were signed out.", "success")
             return redirect(url_for("account.profile"))
     return render_template("account/password.html", form=form)
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+def api_tokens() -> Any:
+    form = ApiTokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        try:
+            new_token = tokens.create_token(db.session, current_user, form.name.data or "", form.days.data or 90)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            form = ApiTokenForm(formdata=None)
+    return render_template("account/tokens.html", form=form, new_token=new_token,
+                           tokens=tokens.user_tokens(db.session, current_user), action_form=ActionForm(), now=utcnow())
+
+
+@bp.post("/tokens/<uuid:token_id>/revoke")
+def revoke_api_token(token_id: uuid.UUID) -> Any:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        tokens.revoke_token(db.session, current_user, token_id)
+    except NotFound:
+        abort(404)
+    flash("The token is revoked. Systems using it are refused from now on.", "success")
+    return redirect(url_for("account.api_tokens"))
