@@ -26,6 +26,8 @@ audit_cli = AppGroup("audit", help="The audit log.")
 demo_cli = AppGroup("demo", help="Demonstration data (development only).")
 tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 denials_cli = AppGroup("denials", help="Licence-denial notifications.")
+outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
+notify_cli = AppGroup("notify", help="Alert e-mails.")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -44,9 +46,9 @@ def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
 
 
 @db_cli.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def db_upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION (default: head)."""
+    """Apply migrations up to REVISION (default: every head)."""
     from alembic import command
 
     command.upgrade(alembic_config(), revision)
@@ -158,6 +160,40 @@ def denials_lapse() -> None:
     click.echo(f"{sharing.lapse_overdue_denials(db.session)} denial(s) lapsed.")
 
 
+@outbox_cli.command("run")
+@click.option("--once", is_flag=True, help="Send what is due and exit (for cron).")
+@click.option("--interval", default=10.0, help="Seconds between rounds when running continuously.")
+def outbox_run(once: bool, interval: float) -> None:
+    """Send queued e-mails over SMTP, with retries and backoff."""
+    import time
+
+    from portal.notifications import alerts, outbox  # noqa: F401  (alerts registers the renderers)
+
+    while True:
+        try:
+            sent = outbox.deliver_pending(db.session)
+        except OSError as error:  # smtplib errors are OSErrors: the message is kept for a retry
+            click.echo(f"Error: the mail server refused or could not be reached ({error}); will retry.", err=True)
+            if once:
+                sys.exit(1)
+            sent = 0
+        if once:
+            click.echo(f"{sent} message(s) sent.")
+            return
+        db.session.remove()
+        time.sleep(interval)
+
+
+@notify_cli.command("digest")
+def notify_digest() -> None:
+    """Queue and send each digest subscriber's summary of what became visible since their last one."""
+    from portal.notifications import alerts, outbox
+
+    queued = alerts.send_digests(db.session)
+    sent = outbox.deliver_pending(db.session)
+    click.echo(f"{queued} digest(s) queued, {sent} message(s) sent.")
+
+
 @demo_cli.command("seed")
 def demo_seed() -> None:
     """Create demonstration accounts (refused outside the development default)."""
@@ -171,5 +207,5 @@ def demo_seed() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli):
+    for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli, outbox_cli, notify_cli):
         app.cli.add_command(group)

@@ -4,21 +4,24 @@ from __future__ import annotations
 import smtplib
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 from portal.models.base import utcnow
 
 
-def build_message(sender: str, to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
+def build_message(sender: str, to: str, subject: str, text: str, html: str | None = None,
+                  message_id: str | None = None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain="echri-portal.invalid")
+    message["Message-ID"] = message_id or make_msgid(domain="echri-portal.invalid")
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     if html is not None:
@@ -26,16 +29,40 @@ def build_message(sender: str, to: str, subject: str, text: str, html: str | Non
     return message
 
 
-def send(config: Mapping[str, Any], instance_path: str, message: EmailMessage) -> None:
-    """Deliver `message` with the configured backend; raises on SMTP failure."""
-    backend = config["MAIL_BACKEND"]
-    if backend == "console":
-        folder = Path(instance_path) / "mail"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+
+class _ConsoleTransport:
+    """Development: print the text part and keep the whole message as an .eml file."""
+
+    def __init__(self, instance_path: str) -> None:
+        self.folder = Path(instance_path) / "mail"
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def send(self, message: EmailMessage) -> None:
+        path = self.folder / f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
         path.write_bytes(bytes(message))
         print(f"--- mail to {message['To']}: {message['Subject']} (saved to {path})", file=sys.stderr)
-        print(message.get_body(("plain",)).get_content(), file=sys.stderr)  # type: ignore[union-attr]
+        body = message.get_body(("plain",))
+        if body is not None:
+            print(body.get_content(), file=sys.stderr)  # type: ignore[attr-defined]
+
+
+class _SmtpTransport:
+    def __init__(self, smtp: smtplib.SMTP) -> None:
+        self.smtp = smtp
+
+    def send(self, message: EmailMessage) -> None:
+        self.smtp.send_message(message)
+
+
+@contextmanager
+def transport(config: Mapping[str, Any], instance_path: str) -> Iterator[Transport]:
+    """One connection for many messages (the outbox worker sends in batches)."""
+    backend = config["MAIL_BACKEND"]
+    if backend == "console":
+        yield _ConsoleTransport(instance_path)
         return
     if backend != "smtp":
         raise ValueError(f"unknown MAIL_BACKEND {backend!r}")
@@ -44,4 +71,10 @@ def send(config: Mapping[str, Any], instance_path: str, message: EmailMessage) -
             smtp.starttls()
         if config.get("SMTP_USERNAME"):
             smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
-        smtp.send_message(message)
+        yield _SmtpTransport(smtp)
+
+
+def send(config: Mapping[str, Any], instance_path: str, message: EmailMessage) -> None:
+    """Deliver one message now; raises on SMTP failure."""
+    with transport(config, instance_path) as outgoing:
+        outgoing.send(message)

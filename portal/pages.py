@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request, url_for
+from flask import Flask, has_request_context, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -60,7 +60,7 @@ def init_app(app: Flask) -> None:
 
 def _nav_items() -> list[tuple[str, str]]:
     """(url, label) for the main navigation, by role."""
-    if not current_user.is_authenticated:
+    if not has_request_context() or not current_user.is_authenticated:
         return []
     items = [(url_for("main.home"), "Home")]
     if not access.is_admin(current_user):  # administrators never read shared content

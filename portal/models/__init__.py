@@ -1,5 +1,6 @@
 """All models, imported here so that Base.metadata is complete for Alembic and the tests."""
 from portal.models.api_token import ApiToken
+from portal.models.attachment import Attachment, AttachmentKeyWrap
 from portal.models.audit import AuditEntry
 from portal.models.base import Base
 from portal.models.country import Country, CountryStatus
@@ -7,10 +8,25 @@ from portal.models.item import (
     DenialStatus, Item, ItemAudienceCountry, ItemCategory, ItemEvent, ItemEventKind, ItemKind,
     ItemStatus, ItemVersion, Tlp,
 )
+from portal.models.keys import SECRETARIAT_OWNER, KeyPurpose, StateKey
+from portal.models.meeting import (
+    ActionItem, ActionKind, ActionStatus, AgendaItem, AgendaItemLink, AgendaVersion, Attendance, CalendarToken,
+    Delegate, Meeting, MeetingInvitedState, MeetingKind, MeetingStatus, Minutes, MinutesComment, MinutesStatus,
+    MinutesVersion,
+)
+from portal.models.notification import (
+    AlertTopic, DeliveryMode, DigestCursor, Notification, OutboxMessage, OutboxStatus, Subscription,
+)
 from portal.models.user import AccountToken, Role, TokenPurpose, User, UserSession, UserStatus
 
 __all__ = [
-    "AccountToken", "ApiToken", "AuditEntry", "Base", "Country", "CountryStatus", "DenialStatus", "Item",
-    "ItemAudienceCountry", "ItemCategory", "ItemEvent", "ItemEventKind", "ItemKind", "ItemStatus",
-    "ItemVersion", "Role", "Tlp", "TokenPurpose", "User", "UserSession", "UserStatus",
+    "AccountToken", "AlertTopic", "ApiToken", "DeliveryMode", "DigestCursor", "Notification", "OutboxMessage",
+    "OutboxStatus", "Subscription", "Attachment", "AttachmentKeyWrap", "AuditEntry", "Base", "Country", "CountryStatus",
+    "DenialStatus", "Item", "ItemAudienceCountry", "ItemCategory", "ItemEvent", "ItemEventKind", "ItemKind",
+    "ItemStatus", "ItemVersion", "KeyPurpose", "Role", "SECRETARIAT_OWNER", "StateKey", "Tlp", "TokenPurpose", "User",
+    "UserSession", "UserStatus",
+    # meetings
+    "ActionItem", "ActionKind", "ActionStatus", "AgendaItem", "AgendaItemLink", "AgendaVersion", "Attendance",
+    "CalendarToken", "Delegate", "Meeting", "MeetingInvitedState", "MeetingKind", "MeetingStatus", "Minutes",
+    "MinutesComment", "MinutesStatus", "MinutesVersion",
 ]

@@ -19,6 +19,7 @@ from portal.models.item import (
     ItemVersion,
 )
 from portal.models.user import User
+from portal.notifications import alerts
 from portal.sharing import search
 from portal.sharing.schema import CleanItem, validate
 
@@ -78,9 +79,12 @@ def _commit(session: Session, field: str = "national_ref") -> None:
 
 
 def _event(session: Session, item: Item, kind: ItemEventKind, actor: User, note: str | None = None) -> None:
+    """Record a lifecycle event, audit it, and queue its alerts, all in the caller's transaction."""
     session.add(ItemEvent(item_id=item.id, kind=kind, actor_id=actor.id, version=item.version, note=note))
     audit.record(session, f"item.{kind.value}", actor=actor, target_type=item.kind.value, target_id=item.id,
                  details={"version": item.version, "tlp": item.tlp.value, **({"note": note} if note else {})})
+    session.flush()
+    alerts.on_item_event(session, item, kind, actor)
 
 
 def create_draft(session: Session, actor: User, kind: ItemKind, payload: dict[str, Any]) -> Item:

@@ -1,0 +1,22 @@
+"""Alert preference forms."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField
+
+from portal.models.notification import DeliveryMode
+from portal.sharing.forms import CheckboxesField
+from portal.sharing.schema import SEVERITIES, THREAT_CATEGORIES
+
+MODE_CHOICES = [(DeliveryMode.IMMEDIATE.value, "At once"), (DeliveryMode.DIGEST.value, "In a daily digest"),
+                (DeliveryMode.OFF.value, "Not by e-mail")]
+
+
+class PreferencesForm(FlaskForm):
+    threat_notices = RadioField("Threat notices", choices=MODE_CHOICES)
+    min_severity = SelectField("At once only from this severity (lower ones come in the digest)",
+                               choices=[("", "Any severity")] + list(SEVERITIES.items()))
+    categories = CheckboxesField("At once only for these technologies (none chosen: all)", choices=list(THREAT_CATEGORIES.items()))
+    denials = RadioField("Licence-denial notifications", choices=MODE_CHOICES)
+    documents = RadioField("Best-practice documents", choices=MODE_CHOICES)
+    meetings = RadioField("Meetings", choices=MODE_CHOICES)
