@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import smtplib
+import socket
 import sys
 import uuid
 from collections.abc import Iterator
@@ -67,6 +68,8 @@ def transport(config: Mapping[str, Any], instance_path: str) -> Iterator[Transpo
     if backend != "smtp":
         raise ValueError(f"unknown MAIL_BACKEND {backend!r}")
     with smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=30) as smtp:
+        # SMTP is chatty in small writes; without this, delayed ACKs stall every message.
+        smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if config.get("SMTP_STARTTLS"):
             smtp.starttls()
         if config.get("SMTP_USERNAME"):

@@ -94,7 +94,7 @@ def create_draft(session: Session, actor: User, kind: ItemKind, payload: dict[st
     clean = validate(kind, payload)
     originator = actor.country_code
     _check_audience(session, actor, clean, originator)
-    item = Item(id=uuid.uuid4(), kind=kind, status=ItemStatus.DRAFT, originator_code=originator,
+    item = Item(id=uuid.uuid4(), kind=kind, status=ItemStatus.DRAFT, originator_code=originator, version=0,
                 created_by_id=actor.id, tlp=clean.tlp, title=clean.title)
     session.add(item)
     _apply(session, item, clean)
