@@ -53,6 +53,12 @@ class DefaultConfig:
     HSTS = False
     PAGE_SIZE = 25
 
+    # Attachments: encrypted files land here (default: <instance>/attachments); size limit per file.
+    ATTACHMENT_STORAGE: str | None = None
+    ATTACHMENT_MAX_SIZE = 100 * 1024 * 1024
+    # Whole-request ceiling for every endpoint; uploads set their own (file limit + 1 MiB of framing).
+    MAX_CONTENT_LENGTH = ATTACHMENT_MAX_SIZE + 1024 * 1024
+
 
 class TestingConfig(DefaultConfig):
     """The test suite: the harness supplies DATABASE_URL; cheap hashing; SMTP on loopback."""
@@ -91,7 +97,7 @@ CONFIGS: dict[str, type[DefaultConfig]] = {
 ENV_OVERRIDES = (
     "SECRET_KEY", "DATABASE_URL", "MAIL_BACKEND", "MAIL_SENDER", "SMTP_HOST", "SMTP_PORT",
     "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS", "BASE_URL",
-    "PORTAL_MASTER_KEY", "PORTAL_MASTER_KEY_FILE",
+    "PORTAL_MASTER_KEY", "PORTAL_MASTER_KEY_FILE", "ATTACHMENT_STORAGE", "ATTACHMENT_MAX_SIZE",
 )
 
 

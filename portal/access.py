@@ -11,6 +11,9 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from portal.models.country import Country, CountryStatus
 from portal.models.item import Item, ItemAudienceCountry, ItemKind, ItemStatus, Tlp
+from portal.models.meeting import (
+    ActionItem, Meeting, MeetingInvitedState, MeetingStatus, Minutes, MinutesComment, MinutesStatus,
+)
 from portal.models.user import Role, User, UserStatus
 
 # Endpoints reachable without a logged-in, MFA-complete user. Everything else is protected
@@ -24,6 +27,7 @@ PUBLIC_ENDPOINTS = frozenset({
     "auth.forgot_password",
     "auth.reset_password",
     "auth.accept_invitation",
+    "meetings.calendar_feed",  # calendar clients do not sign in: the private token in the URL authenticates
 })
 
 
@@ -141,8 +145,9 @@ def items_filter(user: User) -> ColumnElement[bool]:
         return false()  # administrators run the service; they never read shared content
     live = Item.status.in_(LIVE_STATUSES)
     if is_secretariat(user):
-        own_drafts = and_(Item.originator_code.is_(None), Item.status.in_(UNRELEASED_STATUSES))
-        return or_(and_(live, Item.to_secretariat), own_drafts)
+        # The secretariat originates its documents, so it stays in their audience once published.
+        own = Item.originator_code.is_(None)
+        return or_(and_(live, or_(Item.to_secretariat, own)), and_(own, Item.status.in_(UNRELEASED_STATUSES)))
     code = user.country_code
     assert code is not None
     if user.country is not None and user.country.is_observer:
@@ -202,3 +207,137 @@ def can_use_api(user: User) -> bool:
 
 def can_view_audit_log(actor: User) -> bool:
     return is_admin(actor)
+
+
+# --- attachments ----------------------------------------------------------------------
+#
+# An attachment is seen by whoever sees its item, under the stricter of the item's TLP and
+# the marking the file was signed with. Content is only ever decrypted through the wrap of
+# the user's own key owner (state, or the secretariat), so a state outside the audience has
+# nothing to decrypt with even if a query were wrong.
+
+SECRETARIAT_KEY_OWNER = "SECRETARIAT"
+
+
+def can_attach(user: User, item: Item) -> bool:
+    """Drafts: the originating state's editors; published items: its point of contact."""
+    if user.status is not UserStatus.ACTIVE:
+        return False
+    if item.status in UNRELEASED_STATUSES:
+        return can_edit_draft(user, item)
+    return item.status is ItemStatus.PUBLISHED and can_release(user, item)
+
+
+def can_read_attachment(user: User, item: Item, attachment_tlp: Tlp) -> bool:
+    """For a user who already sees `item` (items_filter): may they open a file marked `attachment_tlp`?"""
+    if user.status is not UserStatus.ACTIVE or is_admin(user):
+        return False
+    if item.status is ItemStatus.WITHDRAWN and user.country_code != item.originator_code and not (
+            item.originator_code is None and is_secretariat(user)):
+        return False  # the audience of a withdrawn item sees only the notice
+    if attachment_tlp is Tlp.RED and user.role is Role.READER:
+        return False
+    if user.is_observer and not attachment_tlp.may_reach_observers:
+        return False
+    return True
+
+
+def key_owner(user: User) -> str | None:
+    """Whose key wraps decrypt for this user: its state's, or the secretariat's; admins none."""
+    if is_secretariat(user):
+        return SECRETARIAT_KEY_OWNER
+    if is_state_user(user):
+        return user.country_code
+    return None
+
+
+# --- meetings -------------------------------------------------------------------------
+#
+# The secretariat organises meetings and sees them all, drafts included. A state sees a
+# meeting once it is announced, and only if invited: subscribing states when all are invited
+# or when named, observer states only when observers are invited. Administrators see none.
+# Agendas, minutes and actions are the secretariat's to write; a state's point of contact
+# registers its delegation.
+
+def can_manage_meetings(user: User) -> bool:
+    """Create and edit meetings, agendas, minutes and action items."""
+    return user.status is UserStatus.ACTIVE and is_secretariat(user)
+
+
+def meetings_filter(user: User) -> ColumnElement[bool]:
+    """THE filter over meetings: lists, calendar feeds, reminders and e-mail re-checks use it."""
+    if user.status is not UserStatus.ACTIVE or is_admin(user):
+        return false()
+    if is_secretariat(user):
+        return true()
+    if not is_state_user(user) or user.country is None:
+        return false()
+    announced = Meeting.status != MeetingStatus.DRAFT
+    if user.country.is_observer:
+        return and_(announced, Meeting.invite_observers)
+    named = exists().where(MeetingInvitedState.meeting_id == Meeting.id,
+                           MeetingInvitedState.country_code == user.country_code)
+    return and_(announced, or_(Meeting.invite_all_subscribing, named))
+
+
+def meeting_invites(meeting: Meeting, country: Country) -> bool:
+    """Whether `country` is invited to `meeting` (the Python twin of meetings_filter)."""
+    if country.is_observer:
+        return meeting.invite_observers
+    return meeting.invite_all_subscribing or country.code in meeting.named_states
+
+
+def can_view_meeting(user: User, meeting: Meeting) -> bool:
+    if user.status is not UserStatus.ACTIVE or is_admin(user):
+        return False
+    if is_secretariat(user):
+        return True
+    return (meeting.status is not MeetingStatus.DRAFT and user.country is not None
+            and meeting_invites(meeting, user.country))
+
+
+def can_register_delegation(user: User, meeting: Meeting) -> bool:
+    """A point of contact of an invited state manages its delegation (the service checks the deadline)."""
+    return user.role is Role.SPOC and can_view_meeting(user, meeting) and not is_secretariat(user)
+
+
+def can_see_delegate_contacts(user: User, country_code: str) -> bool:
+    """Delegates' e-mail addresses: for the secretariat and the delegate's own state."""
+    return is_secretariat(user) or user.country_code == country_code
+
+
+def can_view_minutes(user: User, minutes: Minutes) -> bool:
+    """States read minutes once circulated (the version circulated, not the working draft)."""
+    return is_secretariat(user) or minutes.version > 0
+
+
+def can_comment_minutes(user: User, meeting: Meeting, minutes: Minutes) -> bool:
+    return (minutes.status is MinutesStatus.CIRCULATED and user.role in (Role.SPOC, Role.OFFICER)
+            and can_view_meeting(user, meeting))
+
+
+def minutes_comments_filter(user: User) -> ColumnElement[bool]:
+    """Comments are seen by the secretariat and by the state that wrote them."""
+    if user.status is not UserStatus.ACTIVE:
+        return false()
+    if is_secretariat(user):
+        return true()
+    if is_state_user(user):
+        return MinutesComment.country_code == user.country_code
+    return false()
+
+
+def actions_filter(user: User) -> ColumnElement[bool]:
+    """The action tracker: the secretariat sees all; a state the actions it owns in meetings it sees."""
+    if user.status is not UserStatus.ACTIVE or is_admin(user):
+        return false()
+    if is_secretariat(user):
+        return true()
+    if not is_state_user(user):
+        return false()
+    return and_(ActionItem.owner_state_code == user.country_code,
+                ActionItem.meeting_id.in_(select(Meeting.id).where(meetings_filter(user))))
+
+
+def can_use_calendar_feed(user: User) -> bool:
+    return user.status is UserStatus.ACTIVE and (is_secretariat(user) or is_state_user(user))

@@ -28,6 +28,7 @@ tokens_cli = AppGroup("tokens", help="Personal API tokens.")
 denials_cli = AppGroup("denials", help="Licence-denial notifications.")
 outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
 notify_cli = AppGroup("notify", help="Alert e-mails.")
+keys_cli = AppGroup("keys", help="Key pairs of the states and the secretariat, and the master key.")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -194,6 +195,68 @@ def notify_digest() -> None:
     click.echo(f"{queued} digest(s) queued, {sent} message(s) sent.")
 
 
+@keys_cli.command("list")
+def keys_list() -> None:
+    """Print every key: owner, purpose, version, status, fingerprint."""
+    from portal.keys import service as keys
+
+    for key in keys.list_keys(db.session):
+        info = keys.describe(key)
+        click.echo("\t".join([key.owner, info["purpose"], f"v{key.version}", info["status"], info["fingerprint"]]))
+
+
+@keys_cli.command("ensure")
+def keys_ensure() -> None:
+    """Create the missing key pairs of every registered state and the secretariat (else made on first use)."""
+    from portal.keys import service as keys
+
+    click.echo(f"{keys.ensure_all(db.session)} key pair(s) created.")
+
+
+@keys_cli.command("rotate-master")
+def keys_rotate_master() -> None:
+    """Re-wrap every private key under a new master key (no file content is re-encrypted).
+
+    With the key file (default instance/master.key) a new key is generated and the old file is
+    kept as master.key.<UTC timestamp>.retired (0600). With PORTAL_MASTER_KEY, put the new key in
+    PORTAL_NEW_MASTER_KEY, run this, then replace PORTAL_MASTER_KEY with it.
+    """
+    from portal.keys import service as keys
+
+    try:
+        result = keys.rotate_master(db.session)
+    except keys.KeyStoreError as error:
+        fail(str(error))
+    click.echo(f"master key rotated: {result.old_id} -> {result.new_id}; {result.rewrapped} private key(s) re-wrapped.")
+    if result.backup is not None:
+        click.echo(f"previous key kept in {result.backup} (mode 0600): store it offline, then delete it.")
+    else:
+        click.echo("now set PORTAL_MASTER_KEY to the value of PORTAL_NEW_MASTER_KEY and restart every process.")
+
+
+@keys_cli.command("rotate-country")
+@click.argument("owner")
+def keys_rotate_country(owner: str) -> None:
+    """New HPKE and signing keys for OWNER (ISO code, or SECRETARIAT); its data-key wraps are re-wrapped."""
+    from portal.keys import service as keys
+
+    try:
+        result = keys.rotate_owner(db.session, owner.upper())
+    except keys.KeyStoreError as error:
+        fail(str(error))
+    click.echo(f"{result.owner}: HPKE key v{result.hpke_version}, signing key v{result.signing_version}; "
+               f"{result.rewrapped} data key(s) re-wrapped. Older versions stay listed as retired.")
+
+
+@keys_cli.command("sync-wraps")
+def keys_sync_wraps() -> None:
+    """Make every attachment's data-key wraps match its item's audience (after changes to the register)."""
+    from portal.attachments import service as attachments
+
+    added, removed = attachments.sync_all(db.session)
+    click.echo(f"{added} wrap(s) added, {removed} removed.")
+
+
 @demo_cli.command("seed")
 def demo_seed() -> None:
     """Create demonstration accounts (refused outside the development default)."""
@@ -206,6 +269,28 @@ def demo_seed() -> None:
         click.echo(line)
 
 
+meetings_cli = AppGroup("meetings", help="Meetings: reminders.")
+
+
+@meetings_cli.command("remind")
+@click.option("--registration-days", default=7, type=click.IntRange(1, 60),
+              help="Remind states without a delegation this many days before the registration deadline.")
+@click.option("--meeting-days", default=2, type=click.IntRange(1, 30),
+              help="Remind registered states and delegates this many days before the meeting.")
+def meetings_remind(registration_days: int, meeting_days: int) -> None:
+    """E-mail the due registration-deadline and meeting reminders (run from cron; each goes out once)."""
+    from portal.meetings import notify
+    from portal.notifications import outbox
+
+    run = notify.queue_reminders(db.session, registration_days=registration_days, meeting_days=meeting_days)
+    click.echo(f"{run.registration} registration reminder(s) and {run.meeting} meeting reminder(s) queued.")
+    try:
+        click.echo(f"{outbox.deliver_pending(db.session)} message(s) sent.")
+    except OSError as error:  # queued messages stay in the outbox for its worker to retry
+        fail(f"the mail server refused or could not be reached ({error}); the outbox will retry.", 1)
+
+
 def init_app(app: Flask) -> None:
-    for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli, outbox_cli, notify_cli):
+    for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli, outbox_cli, notify_cli,
+                  keys_cli, meetings_cli):
         app.cli.add_command(group)

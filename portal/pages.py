@@ -69,7 +69,8 @@ def _nav_items() -> list[tuple[str, str]]:
         items += [(url_for("sharing.index", kind=ItemKind.THREAT_NOTICE), "Threat notices"),
                   (url_for("sharing.index", kind=ItemKind.DENIAL), "Denials"),
                   (url_for("sharing.index", kind=ItemKind.DOCUMENT), "Documents"),
-                  (url_for("sharing.search"), "Search")]
+                  (url_for("sharing.search"), "Search"),
+                  (url_for("meetings.index"), "Meetings")]
     items.append((url_for("countries.directory"), "Countries"))
     if access.can_manage_users(current_user):
         items.append((url_for("users.index"), "Users"))

@@ -16,7 +16,7 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import inspect, select, text
 
 from portal import create_app
 from portal.auth import sessions
@@ -63,7 +63,7 @@ def migrate(url: str) -> None:
 
     from portal.cli import alembic_config
 
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url), "heads")
 
 
 @pytest.fixture(scope="session")
@@ -78,13 +78,16 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory:
 
 def _empty_database(app: Flask) -> None:
     engine = app.extensions["portal.db"]
+    existing = set(inspect(engine).get_table_names())
+    tables = [t for t in Base.metadata.sorted_tables if t.name in existing]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            names = ", ".join(f'"{t.name}"' for t in tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
-            for table in reversed(Base.metadata.sorted_tables):
+            for table in reversed(tables):
                 conn.execute(table.delete())
+            conn.execute(text("DELETE FROM item_fts"))  # the FTS5 index lives outside the models
 
 
 @pytest.fixture
@@ -199,3 +202,54 @@ def post_form(client: FlaskClient, url: str, data: dict[str, Any] | None = None,
     payload = dict(data or {})
     payload["csrf_token"] = csrf_token(client, page)
     return client.post(url, data=payload, **kwargs)
+
+
+# --- helpers for tests that drive the real pages and look at the database ---------------
+
+FLASH_ERROR_PATTERN = re.compile(r'<div class="notice notice-error" role="alert">(.*?)</div>', re.S)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, code: str | None = None,
+            *, next_url: str | None = None) -> Any:
+    """Sign in through the real pages: the password step, then (when `code` is given and the
+    password was accepted) the TOTP step. Returns the last response."""
+    query = {"next": next_url} if next_url is not None else {}
+    response = post_form(client, "/login", {"email": email, "password": password}, page="/login", query_string=query)
+    if code is None or response.status_code != 302 or response.headers["Location"] != "/login/code":
+        return response
+    return post_form(client, "/login/code", {"code": code}, page="/login/code")
+
+
+def flash_errors(response: Any) -> list[str]:
+    """The error notices shown on a rendered page."""
+    return [m.strip() for m in FLASH_ERROR_PATTERN.findall(response.get_data(as_text=True))]
+
+
+def run_sql(app: Flask, statement: Any, params: dict[str, Any] | None = None) -> Any:
+    """Execute one statement in its own committed transaction, as an outside writer would."""
+    with app.extensions["portal.db"].begin() as conn:
+        result = conn.execute(text(statement) if isinstance(statement, str) else statement, params or {})
+        return result.rowcount
+
+
+def audit_actions(app: Flask, target_id: object | None = None) -> list[str]:
+    """The audit log's actions in order (optionally only those about `target_id`)."""
+    from portal.models import AuditEntry
+
+    with app.app_context():
+        query = select(AuditEntry.action).order_by(AuditEntry.id)
+        if target_id is not None:
+            query = query.where(AuditEntry.target_id == str(target_id))
+        actions = list(db.session.scalars(query))
+        db.session.remove()
+    return actions
+
+
+def load_user(app: Flask, user_id: uuid.UUID) -> User:
+    """A detached copy of the account as the database has it now."""
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        db.session.expunge(user)
+        db.session.remove()
+    return user

@@ -47,6 +47,8 @@ def _call(operation: Callable[[], Any]) -> Any:
 
 
 def _json_body() -> dict[str, Any]:
+    if not request.is_json:  # Werkzeug would answer 415 with an HTML-shaped error
+        raise ApiError(400, "invalid_json", "Send a JSON object with Content-Type: application/json.")
     try:
         data = request.get_json(force=False, silent=False)
     except BadRequest:
@@ -114,7 +116,6 @@ def publish_item(kind_slug: str, item_id: uuid.UUID) -> Any:
 def withdraw_item(kind_slug: str, item_id: uuid.UUID) -> Any:
     item = _item(kind_slug, item_id)
     reason = _json_body().get("reason")
-    if not isinstance(reason, str):
-        raise ApiError(422, "validation_failed", "Give the reason for withdrawal.", {"reason": "Required text."})
-    _call(lambda: service.withdraw(db.session, current_user, item, reason))
+    # A missing reason is the service's 422, after its 403: refusal comes before validation.
+    _call(lambda: service.withdraw(db.session, current_user, item, reason if isinstance(reason, str) else ""))
     return jsonify(item_record(item))

@@ -22,7 +22,10 @@ PENDING_LOGIN_SECONDS = 300  # between a right password and the second factor
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Browsers drop tabs and newlines inside URLs ("/\t/evil" becomes "//evil"), and a
+    # newline cannot go into a header at all: refuse any whitespace or control character.
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(c.isspace() or not c.isprintable() for c in target)):
         return target
     return url_for("main.home")
 

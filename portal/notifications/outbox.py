@@ -96,10 +96,11 @@ def _compose(session: Session, message: OutboxMessage) -> mail.EmailMessage | No
     email = mail.build_message(config["MAIL_SENDER"], recipient.email, subject, text, html,
                                message_id=f"<{message.id}@echri-portal.invalid>")
     for file in message.attachments:
-        maintype, _, subtype = file["mimetype"].partition("/")
-        subtype, _, params = subtype.partition(";")
-        email.add_attachment(base64.b64decode(file["content"]), maintype=maintype, subtype=subtype.strip(),
-                             filename=file["filename"])
+        maintype, _, rest = file["mimetype"].partition("/")
+        subtype, *raw_params = [part.strip() for part in rest.split(";")]
+        params = dict(p.split("=", 1) for p in raw_params if "=" in p)  # e.g. method=REQUEST for calendars
+        email.add_attachment(base64.b64decode(file["content"]), maintype=maintype, subtype=subtype,
+                             filename=file["filename"], params=params)
     return email
 
 

@@ -57,7 +57,8 @@ def apply_filters(session: Session, query: Select[tuple[Item]], kind: ItemKind |
     if status in {s.value for s in ItemStatus}:
         query = query.where(Item.status == ItemStatus(status))
     elif status in {s.value for s in DenialStatus}:
-        query = query.where(Item.denial_status == DenialStatus(status))
+        # A withdrawn denial keeps its last denial status, but is no longer active, revoked …
+        query = query.where(Item.denial_status == DenialStatus(status), Item.status == ItemStatus.PUBLISHED)
     start, end = _date(args.get("from")), _date(args.get("to"))
     if start:
         query = query.where(Item.published_at >= datetime.combine(start, time.min, timezone.utc))
@@ -97,7 +98,7 @@ def dashboard(session: Session, actor: User, days: int = 30) -> Dashboard:
     recent = list(session.scalars(select(Item).where(visible, live).order_by(Item.published_at.desc()).limit(10)))
     counts = dict(session.execute(
         select(Item.kind, func.count()).where(visible, live, Item.published_at >= since).group_by(Item.kind)
-    ).tuples().all())
+    ).all())
     unreleased = select(Item).where(visible, Item.status.in_(access.UNRELEASED_STATUSES)).order_by(Item.updated_at.desc())
     awaiting = [i for i in session.scalars(unreleased.where(Item.status == ItemStatus.SUBMITTED).limit(20))
                 if access.can_release(actor, i)]

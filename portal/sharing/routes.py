@@ -28,6 +28,10 @@ bp = Blueprint("sharing", __name__)
 class KindConverter(BaseConverter):
     """/threat-notices/, /denials/, /documents/ ↔ ItemKind."""
 
+    # A regex, not only a check in to_python: otherwise /logout would match "/<kind>/" and be
+    # redirected to /logout/ before the converter could refuse it.
+    regex = "|".join(schema.SLUG_KINDS)
+
     def to_python(self, value: str) -> ItemKind:
         if value not in schema.SLUG_KINDS:
             raise ValidationError()

@@ -53,6 +53,20 @@ def _check_audience(session: Session, actor: User, clean: CleanItem, originator:
     clean.countries = named
 
 
+def _check_national_ref(session: Session, clean: CleanItem, originator: str | None, item: Item | None) -> None:
+    # Checked before any write: the unique constraint fires at the first (auto)flush, long
+    # before _commit could turn it into a field error. The constraint still guards races.
+    ref = clean.details.get("national_ref")
+    if not ref:
+        return
+    query = select(Item.id).where(Item.originator_code == originator, Item.national_ref == ref)
+    if item is not None:
+        query = query.where(Item.id != item.id)
+    if session.scalar(query.limit(1)) is not None:
+        raise ValidationFailed("Some fields need attention.",
+                               {"national_ref": "Your state already has a notification with this national reference."})
+
+
 def _apply(session: Session, item: Item, clean: CleanItem) -> None:
     item.title, item.summary, item.body, item.tlp = clean.title, clean.summary, clean.body, clean.tlp
     item.all_subscribing, item.to_secretariat, item.to_observers = clean.all_subscribing, clean.secretariat, clean.observers
@@ -94,6 +108,7 @@ def create_draft(session: Session, actor: User, kind: ItemKind, payload: dict[st
     clean = validate(kind, payload)
     originator = actor.country_code
     _check_audience(session, actor, clean, originator)
+    _check_national_ref(session, clean, originator, None)
     item = Item(id=uuid.uuid4(), kind=kind, status=ItemStatus.DRAFT, originator_code=originator, version=0,
                 created_by_id=actor.id, tlp=clean.tlp, title=clean.title)
     session.add(item)
@@ -109,6 +124,7 @@ def update_draft(session: Session, actor: User, item: Item, payload: dict[str, A
         raise Forbidden("Only drafts of your own state can be edited.")
     clean = validate(item.kind, payload)
     _check_audience(session, actor, clean, item.originator_code)
+    _check_national_ref(session, clean, item.originator_code, item)
     _apply(session, item, clean)
     audit.record(session, "item.draft_edited", actor=actor, target_type=item.kind.value, target_id=item.id)
     _commit(session)
@@ -162,6 +178,7 @@ def amend(session: Session, actor: User, item: Item, payload: dict[str, Any], ch
         raise ValidationFailed("Say what changed.", {"change_note": "Say what changed in this version."})
     clean = validate(item.kind, payload)
     _check_audience(session, actor, clean, item.originator_code)
+    _check_national_ref(session, clean, item.originator_code, item)
     _apply(session, item, clean)
     if item.kind is ItemKind.DENIAL and item.denial_status is DenialStatus.ACTIVE:
         item.denial_status = DenialStatus.AMENDED

@@ -1,0 +1,322 @@
+"""Attachments: store (encrypt, sign, wrap for the audience), keep wraps equal to the audience, list.
+
+Downloads and signature bundles are in portal.attachments.download. Every function takes the
+actor (or works below access checks, as `sync_wraps` does) and needs only an app context
+for configuration: the CLI, the API, the pages and the tests call the same code.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from portal import access, audit
+from portal.attachments.content import SNIFF_BYTES, detect, sanitise_filename
+from portal.attachments.storage import Storage
+from portal.crypto import keys as ck
+from portal.crypto.errors import CryptoError
+from portal.crypto.manifest import canonical_manifest, sign_manifest
+from portal.crypto.stream import CHUNK_SIZE, Source, encrypt_stream
+from portal.crypto.wrap import attachment_info, unwrap_data_key, wrap_data_key
+from portal.errors import Forbidden
+from portal.keys import service as keys
+from portal.models.attachment import Attachment, AttachmentKeyWrap
+from portal.models.base import utcnow
+from portal.models.country import Country, CountryStatus
+from portal.models.item import Item
+from portal.models.keys import SECRETARIAT_OWNER, KeyPurpose
+from portal.models.user import User
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_SIZE = 100 * 1024 * 1024
+MANIFEST_FORMAT = "echri-attachment-manifest/1"
+
+
+class TooLarge(Exception):
+    """The file is larger than the configured limit (HTTP 413); nothing was stored."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The file is larger than the limit of {limit // (1024 * 1024)} MB.")
+        self.limit = limit
+
+
+class DataKeyUnavailable(CryptoError):
+    """None of an attachment's wraps could be opened, so no wrap can be added for a new audience state."""
+
+
+# --- configuration --------------------------------------------------------------------
+
+def storage() -> Storage:
+    """The app's attachment storage (ATTACHMENT_STORAGE, default instance/attachments)."""
+    root = current_app.config.get("ATTACHMENT_STORAGE") or Path(current_app.instance_path) / "attachments"
+    return Storage(root)
+
+
+def max_size() -> int:
+    return int(current_app.config.get("ATTACHMENT_MAX_SIZE") or DEFAULT_MAX_SIZE)
+
+
+# --- the audience as key owners -------------------------------------------------------
+
+def originator_owner(item: Item) -> str:
+    """The key owner that signs the item's files: its state, or the secretariat for its own documents."""
+    return item.originator_code or SECRETARIAT_OWNER
+
+
+@dataclass(frozen=True)
+class Audience:
+    owners: frozenset[str]  # reached whatever the file's marking
+    observers: frozenset[str]  # reached only by CLEAR/GREEN files
+
+    def for_tlp(self, tlp: Any) -> frozenset[str]:
+        return self.owners | self.observers if tlp.may_reach_observers else self.owners
+
+
+def audience(session: Session, item: Item) -> Audience:
+    """The owners whose users the item reaches, mirroring access.items_filter over the register."""
+    statuses: dict[str, CountryStatus] = {code: status for code, status in session.execute(select(Country.code, Country.status))}
+    owners = {originator_owner(item)}
+    if item.all_subscribing:
+        owners |= {code for code, status in statuses.items() if status is CountryStatus.SUBSCRIBING}
+    # A named state that is now an observer reads only what is released to observers.
+    owners |= {code for code in item.named_countries if statuses.get(code) is CountryStatus.SUBSCRIBING}
+    if item.to_secretariat:
+        owners.add(SECRETARIAT_OWNER)
+    observers: set[str] = set()
+    if item.to_observers and item.tlp.may_reach_observers:
+        observers = {code for code, status in statuses.items() if status is CountryStatus.OBSERVER}
+    return Audience(frozenset(owners), frozenset(observers - owners))
+
+
+# --- upload ---------------------------------------------------------------------------
+
+class LimitedReader:
+    """A Source that lets the type be sniffed from the first bytes and stops at the size limit."""
+
+    def __init__(self, src: Source, limit: int) -> None:
+        self.src = src
+        self.limit = limit
+        self.total = 0
+        self._head = b""
+        self._head_pos = 0
+        self._head_read = False
+
+    def _raw_readinto(self, view: memoryview) -> int:
+        readinto = getattr(self.src, "readinto", None)
+        if readinto is not None:
+            return int(readinto(view) or 0)
+        data = self.src.read(len(view)) or b""
+        view[:len(data)] = data
+        return len(data)
+
+    def head(self) -> bytes:
+        """The first SNIFF_BYTES (or fewer, for a short file), read once and replayed by readinto."""
+        if not self._head_read:
+            buf = bytearray(SNIFF_BYTES)
+            view = memoryview(buf)
+            filled = 0
+            while filled < SNIFF_BYTES:
+                n = self._raw_readinto(view[filled:])
+                if n == 0:
+                    break
+                filled += n
+            self._head = bytes(buf[:filled])
+            self._head_read = True
+            self._count(filled)
+        return self._head
+
+    def _count(self, n: int) -> None:
+        self.total += n
+        if self.total > self.limit:
+            raise TooLarge(self.limit)
+
+    def read(self, size: int = -1, /) -> bytes:
+        buf = bytearray(size if size >= 0 else SNIFF_BYTES)
+        return bytes(buf[:self.readinto(memoryview(buf))])
+
+    def readinto(self, view: memoryview) -> int:
+        self.head()
+        if self._head_pos < len(self._head):
+            n = min(len(view), len(self._head) - self._head_pos)
+            view[:n] = self._head[self._head_pos:self._head_pos + n]
+            self._head_pos += n
+            return n
+        n = self._raw_readinto(view)
+        self._count(n)
+        return n
+
+
+def store_attachment(session: Session, actor: User, item: Item, filename: str, source: Source, *,
+                     limit: int | None = None, store: Storage | None = None) -> Attachment:
+    """Encrypt, sign and store a file for `item`; on any failure nothing is left, in storage or database."""
+    if not access.can_attach(actor, item):
+        raise Forbidden("Only the originating state attaches files: its editors to drafts, its point of contact "
+                        "to published items.")
+    name = sanitise_filename(filename)
+    reader = LimitedReader(source, limit or max_size())
+    kind = detect(name, reader.head())
+    signer_owner = originator_owner(item)
+    # Keys made on first need are committed before the long write: no write lock is held while streaming.
+    keys.active_key(session, signer_owner, KeyPurpose.SIGNING)
+    for owner in audience(session, item).for_tlp(item.tlp):
+        keys.active_key(session, owner, KeyPurpose.HPKE)
+    session.commit()
+
+    store = store or storage()
+    attachment_id = uuid.uuid4()
+    data_key = ck.generate_data_key()
+    final_name: str | None = None
+    try:
+        with store.stage() as staged:
+            result = encrypt_stream(data_key, reader, staged)
+            # Lock the item: a concurrent audience change then either sees this file or is seen by it.
+            _lock_item(session, item)
+            session.refresh(item)
+            if not access.can_attach(actor, item):
+                raise Forbidden("The item changed while the file was uploading; it can no longer take files.")
+            signer = keys.active_key(session, signer_owner, KeyPurpose.SIGNING)
+            assert signer is not None
+            fields = {
+                "format": MANIFEST_FORMAT,
+                "attachment_id": str(attachment_id), "item_id": str(item.id), "item_kind": item.kind.value,
+                "item_version": item.version, "filename": name, "media_type": kind.media_type,
+                "size": result.plaintext_size, "plaintext_sha256": result.plaintext_sha256,
+                "ciphertext_size": result.ciphertext_size, "ciphertext_sha256": result.ciphertext_sha256,
+                "chunk_size": CHUNK_SIZE, "tlp": item.tlp.value,
+                "uploaded_by": str(actor.id), "uploader_name": actor.name,
+                "uploaded_at": utcnow().isoformat(timespec="seconds"),
+                "signer": signer_owner, "signing_key_version": signer.version,
+                "signing_key_fingerprint": ck.fingerprint(signer.public_key),
+            }
+            manifest = canonical_manifest(fields)
+            final_name = store.new_name()
+            attachment = Attachment(
+                id=attachment_id, item_id=item.id, item_version=item.version, filename=name,
+                media_type=kind.media_type, size=result.plaintext_size, plaintext_sha256=result.plaintext_sha256,
+                ciphertext_sha256=result.ciphertext_sha256, ciphertext_size=result.ciphertext_size,
+                storage_name=final_name, manifest=manifest, signature=sign_manifest(keys.private_key(signer), manifest),
+                signer_owner=signer_owner, signer_key_version=signer.version, tlp=item.tlp,
+                uploaded_by_id=actor.id, created_at=utcnow())
+            session.add(attachment)
+            owners = sorted(audience(session, item).for_tlp(item.tlp))
+            for owner in owners:
+                attachment.wraps.append(_wrap_for(session, attachment_id, owner, data_key))
+            audit.record(session, "attachment.uploaded", actor=actor, target_type="attachment", target_id=attachment_id,
+                         details={"item_id": str(item.id), "filename": name, "media_type": kind.media_type,
+                                  "size": result.plaintext_size, "sha256": result.plaintext_sha256,
+                                  "tlp": item.tlp.value, "wrapped_for": owners})
+            session.flush()
+            staged.commit(final_name)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        if final_name is not None:
+            store.delete(final_name)
+        raise
+    return attachment
+
+
+def _lock_item(session: Session, item: Item) -> None:
+    """Row-lock the item (PostgreSQL; SQLite serialises writers anyway): uploads and audience
+    changes of one item then happen one after the other, so neither misses the other's wraps."""
+    session.execute(select(Item.id).where(Item.id == item.id).with_for_update())
+
+
+def _wrap_for(session: Session, attachment_id: uuid.UUID, owner: str, data_key: bytes) -> AttachmentKeyWrap:
+    hpke = keys.active_key(session, owner, KeyPurpose.HPKE)
+    assert hpke is not None
+    wrapped = wrap_data_key(hpke.public_key, data_key, attachment_info(str(attachment_id), owner))
+    return AttachmentKeyWrap(owner=owner, key_version=hpke.version, wrapped_key=wrapped, created_at=utcnow())
+
+
+# --- the audience changes -------------------------------------------------------------
+
+@dataclass
+class WrapChanges:
+    added: list[tuple[str, str]] = field(default_factory=list)  # (attachment id, owner)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed)
+
+
+def recover_data_key(session: Session, attachment: Attachment, prefer: str | None = None) -> bytes:
+    """Open the attachment's data key through any of its wraps (the preferred owner's first)."""
+    wraps = sorted(attachment.wraps, key=lambda w: w.owner != prefer)
+    for wrap in wraps:
+        hpke = keys.key_version(session, wrap.owner, KeyPurpose.HPKE, wrap.key_version)
+        if hpke is None:
+            continue
+        try:
+            return unwrap_data_key(keys.private_key(hpke), wrap.wrapped_key,
+                                   attachment_info(str(attachment.id), wrap.owner))
+        except CryptoError:
+            log.warning("wrap of attachment %s for %s does not open", attachment.id, wrap.owner)
+    raise DataKeyUnavailable(f"no wrap of attachment {attachment.id} opens")
+
+
+def sync_wraps(session: Session, item: Item, *, actor: User | None = None) -> WrapChanges:
+    """Make the wraps of every attachment of `item` match its audience, in the caller's transaction (not
+    committed). Call it whenever the audience of an item may have changed; a no-op for new items."""
+    changes = WrapChanges()
+    state = inspect(item)
+    if state.transient or state.pending:
+        return changes  # a new item has no attachments yet
+    # No autoflush: the caller's pending changes (and their constraint errors) stay the caller's.
+    with session.no_autoflush:
+        attachments = list(session.scalars(select(Attachment).where(Attachment.item_id == item.id)
+                                           .order_by(Attachment.created_at)))
+        if not attachments:
+            return changes
+        _lock_item(session, item)
+        reach = audience(session, item)
+        for attachment in attachments:
+            wanted = reach.for_tlp(attachment.tlp)
+            have = {w.owner: w for w in attachment.wraps}
+            for owner in sorted(have.keys() - wanted):
+                attachment.wraps.remove(have[owner])
+                changes.removed.append((str(attachment.id), owner))
+            missing = sorted(wanted - have.keys())
+            if missing:
+                data_key = recover_data_key(session, attachment, prefer=originator_owner(item))
+                for owner in missing:
+                    attachment.wraps.append(_wrap_for(session, attachment.id, owner, data_key))
+                    changes.added.append((str(attachment.id), owner))
+    if changes:
+        audit.record(session, "attachment.audience_changed", actor=actor, actor_label=None if actor else "system",
+                     target_type=item.kind.value, target_id=item.id,
+                     details={"added": [f"{a}:{o}" for a, o in changes.added],
+                              "removed": [f"{a}:{o}" for a, o in changes.removed]})
+    return changes
+
+
+def sync_all(session: Session) -> tuple[int, int]:
+    """sync_wraps for every item that has attachments, one commit per item; returns (added, removed)."""
+    added = removed = 0
+    item_ids = list(session.scalars(select(Attachment.item_id).distinct()))
+    for item_id in item_ids:
+        item = session.get(Item, item_id)
+        if item is None:
+            continue
+        changes = sync_wraps(session, item)
+        session.commit()
+        added, removed = added + len(changes.added), removed + len(changes.removed)
+    return added, removed
+
+
+# --- listing --------------------------------------------------------------------------
+
+def attachments_for(session: Session, actor: User, item: Item) -> list[Attachment]:
+    """The attachments of `item` that `actor` may open, oldest first (empty when none or not allowed)."""
+    rows = session.scalars(
+        select(Attachment).join(Item, Item.id == Attachment.item_id)
+        .where(Attachment.item_id == item.id, access.items_filter(actor))
+        .order_by(Attachment.created_at, Attachment.filename))
+    return [a for a in rows if access.can_read_attachment(actor, item, a.tlp)]

@@ -1,0 +1,299 @@
+"""Meetings: creation, details, invitations and the status lifecycle.
+
+Each operation takes the actor, checks access.py, writes, audits and commits. E-mails go
+through the outbox in the same transaction (portal.meetings.notify).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal import access, audit
+from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.meetings import agenda, notify, times
+from portal.meetings.errors import Locked
+from portal.models.base import utcnow
+from portal.models.country import Country, CountryStatus
+from portal.models.meeting import Meeting, MeetingInvitedState, MeetingKind, MeetingStatus
+from portal.models.user import User
+from portal.pagination import Page, paginate
+
+MAX_TITLE = 300
+MAX_DESCRIPTION = 20_000
+
+
+def get_visible_meeting(session: Session, actor: User, meeting_id: uuid.UUID) -> Meeting:
+    """The meeting if `actor` may see it; NotFound otherwise (never Forbidden: no leak)."""
+    meeting = session.scalar(select(Meeting).where(Meeting.id == meeting_id, access.meetings_filter(actor)))
+    if meeting is None:
+        raise NotFound()
+    return meeting
+
+
+def list_meetings(session: Session, actor: User, when: str, args: Mapping[str, Any]) -> Page[Meeting]:
+    """One page of the meetings `actor` sees: upcoming (soonest first) or past (latest first)."""
+    query = select(Meeting).where(access.meetings_filter(actor))
+    now = utcnow()
+    if when == "past":
+        query = query.where(Meeting.ends_at < now).order_by(Meeting.starts_at.desc(), Meeting.id)
+    else:
+        query = query.where(Meeting.ends_at >= now).order_by(Meeting.starts_at, Meeting.id)
+    return paginate(session, query, args)
+
+
+def upcoming(session: Session, actor: User, limit: int = 3) -> list[Meeting]:
+    """The next meetings for the home page (drafts left out)."""
+    return list(session.scalars(select(Meeting).where(
+        access.meetings_filter(actor), Meeting.ends_at >= utcnow(),
+        Meeting.status.notin_((MeetingStatus.DRAFT, MeetingStatus.CANCELLED)),
+    ).order_by(Meeting.starts_at).limit(limit)))
+
+
+def invited_countries(session: Session, meeting: Meeting) -> list[Country]:
+    """The states invited to `meeting`, by name."""
+    return [c for c in session.scalars(select(Country).order_by(Country.name)) if access.meeting_invites(meeting, c)]
+
+
+# --- details --------------------------------------------------------------------------
+
+@dataclass
+class CleanMeeting:
+    kind: MeetingKind
+    title: str
+    description: str
+    timezone: str
+    starts_at: datetime
+    ends_at: datetime
+    registration_deadline: datetime
+    venue: str
+    online_url: str | None
+    invite_all_subscribing: bool
+    invite_observers: bool
+    states: list[str] = field(default_factory=list)
+
+
+def _local(payload: Mapping[str, Any], name: str, zone_name: str, errors: dict[str, str],
+           label: str) -> datetime | None:
+    raw = payload.get(name)
+    if raw is None or raw == "":
+        errors[name] = f"Enter the {label}."
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = datetime.fromisoformat(raw)
+        except ValueError:
+            errors[name] = f"Enter the {label} as a date and time, e.g. 2026-03-10 09:30."
+            return None
+    if not isinstance(raw, datetime):
+        errors[name] = f"Enter the {label} as a date and time."
+        return None
+    if times.zone(zone_name) is None:
+        return None  # the zone's own error is reported
+    moment = times.to_utc(raw.replace(tzinfo=None), zone_name)
+    if moment is None:
+        errors[name] = f"That time does not exist in {zone_name} (the clocks change then). Choose another."
+    return moment
+
+
+def _https_url(raw: str, errors: dict[str, str]) -> str | None:
+    url = raw.strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in url) or len(url) > 500:
+        errors["online_url"] = "Enter a full https:// address, e.g. https://meet.example.org/echri-plenary."
+        return None
+    return url
+
+
+def validate(session: Session, payload: Mapping[str, Any]) -> CleanMeeting:
+    """Check a meeting's fields; ValidationFailed names every field that needs attention."""
+    errors: dict[str, str] = {}
+    try:
+        kind = MeetingKind(payload.get("kind") or "")
+    except ValueError:
+        errors["kind"] = "Choose the kind of meeting."
+        kind = MeetingKind.PLENARY
+    title = str(payload.get("title") or "").strip()
+    if not title:
+        errors["title"] = "Enter the meeting's title."
+    elif len(title) > MAX_TITLE:
+        errors["title"] = f"Use at most {MAX_TITLE} characters."
+    description = str(payload.get("description") or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        errors["description"] = f"Use at most {MAX_DESCRIPTION} characters."
+    zone_name = str(payload.get("timezone") or "")
+    if times.zone(zone_name) is None:
+        errors["timezone"] = "Choose the meeting's time zone, e.g. Europe/Copenhagen."
+    starts = _local(payload, "starts_at", zone_name, errors, "start")
+    ends = _local(payload, "ends_at", zone_name, errors, "end")
+    deadline = _local(payload, "registration_deadline", zone_name, errors, "registration deadline")
+    if starts and ends and ends <= starts:
+        errors["ends_at"] = "The meeting must end after it starts."
+    if starts and deadline and deadline > starts:
+        errors["registration_deadline"] = "Registration must close before the meeting starts."
+    venue = str(payload.get("venue") or "").strip()
+    if len(venue) > 300:
+        errors["venue"] = "Use at most 300 characters."
+    online_url = _https_url(str(payload.get("online_url") or ""), errors)
+    if not venue and not online_url and "online_url" not in errors:
+        errors["venue"] = "Give a venue, an online link, or both."
+    all_subscribing = bool(payload.get("invite_all_subscribing"))
+    observers = bool(payload.get("invite_observers"))
+    states = sorted({str(c).strip().upper() for c in payload.get("states") or [] if str(c).strip()})
+    if states:
+        known = {c.code: c for c in session.scalars(select(Country).where(Country.code.in_(states)))}
+        unknown = [c for c in states if c not in known]
+        observer_named = [c for c in states if c in known and known[c].status is CountryStatus.OBSERVER]
+        if unknown:
+            errors["states"] = f"Not in the register: {', '.join(unknown)}."
+        elif observer_named:
+            errors["states"] = "Observer states are invited together, with “Invite observer states”."
+    if not all_subscribing and not states and not observers:
+        errors["states"] = "Invite all subscribing states, name some, or invite observer states."
+    if errors:
+        raise ValidationFailed("Some fields need attention.", errors)
+    assert starts and ends and deadline
+    return CleanMeeting(kind, title, description, zone_name, starts, ends, deadline, venue, online_url,
+                        all_subscribing, observers, [] if all_subscribing else states)
+
+
+def _apply(meeting: Meeting, clean: CleanMeeting) -> list[str]:
+    """Copy the fields over; returns the names of those that changed."""
+    changed = []
+    for name in ("kind", "title", "description", "timezone", "starts_at", "ends_at", "registration_deadline", "venue",
+                 "online_url", "invite_all_subscribing", "invite_observers"):
+        value = getattr(clean, name)
+        if getattr(meeting, name, None) != value:
+            setattr(meeting, name, value)
+            changed.append(name)
+    if sorted(meeting.named_states) != clean.states:
+        meeting.invited_states = [s for s in meeting.invited_states if s.country_code in clean.states] + [
+            MeetingInvitedState(country_code=c) for c in clean.states if c not in meeting.named_states]
+        changed.append("states")
+    meeting.updated_at = utcnow()
+    return changed
+
+
+def _require_manager(actor: User) -> None:
+    if not access.can_manage_meetings(actor):
+        raise Forbidden("Only the secretariat organises meetings.")
+
+
+def create_meeting(session: Session, actor: User, payload: Mapping[str, Any]) -> Meeting:
+    """Create a meeting as a draft: only the secretariat sees it until it is announced."""
+    _require_manager(actor)
+    clean = validate(session, payload)
+    meeting = Meeting(id=uuid.uuid4(), status=MeetingStatus.DRAFT, created_by_id=actor.id, sequence=0)
+    _apply(meeting, clean)
+    session.add(meeting)
+    session.flush()
+    audit.record(session, "meeting.created", actor=actor, target_type="meeting", target_id=meeting.id,
+                 details={"kind": meeting.kind.value, "title": meeting.title})
+    session.commit()
+    return meeting
+
+
+def update_meeting(session: Session, actor: User, meeting: Meeting, payload: Mapping[str, Any]) -> list[str]:
+    """Change a meeting's details until it is held; an announced meeting's invitees get an updated invitation."""
+    _require_manager(actor)
+    if not meeting.is_open_for_changes:
+        raise Locked("This meeting has been held or cancelled: its details no longer change.")
+    clean = validate(session, payload)
+    changed = _apply(meeting, clean)
+    if not changed:
+        return []
+    queued = 0
+    if meeting.status is not MeetingStatus.DRAFT:
+        meeting.sequence += 1
+        session.flush()
+        queued = notify.queue_invitations(session, meeting, "updated")
+    audit.record(session, "meeting.updated", actor=actor, target_type="meeting", target_id=meeting.id,
+                 details={"changed": changed, "sequence": meeting.sequence, "mails_queued": queued})
+    session.commit()
+    return changed
+
+
+def announce(session: Session, actor: User, meeting: Meeting) -> int:
+    """Announce a draft: invited states see it, the agenda is published and their SPOCs are e-mailed an invitation."""
+    _require_manager(actor)
+    if meeting.status is not MeetingStatus.DRAFT:
+        raise ValidationFailed("Only a draft meeting can be announced.")
+    now = utcnow()
+    if meeting.registration_deadline <= now:
+        raise ValidationFailed("The registration deadline has passed: move it (and the dates) before announcing.")
+    meeting.status = MeetingStatus.ANNOUNCED
+    meeting.announced_at = now
+    meeting.updated_at = now
+    session.flush()
+    agenda.snapshot(session, actor, meeting)
+    queued = notify.queue_invitations(session, meeting, "announced")
+    audit.record(session, "meeting.announced", actor=actor, target_type="meeting", target_id=meeting.id,
+                 details={"mails_queued": queued})
+    session.commit()
+    return queued
+
+
+def close_registration(session: Session, actor: User, meeting: Meeting) -> None:
+    """Close registration before (or at) the deadline."""
+    _require_manager(actor)
+    if meeting.status is not MeetingStatus.ANNOUNCED:
+        raise ValidationFailed("Registration is open only while a meeting is announced.")
+    meeting.status = MeetingStatus.REGISTRATION_CLOSED
+    meeting.updated_at = utcnow()
+    audit.record(session, "meeting.registration_closed", actor=actor, target_type="meeting", target_id=meeting.id)
+    session.commit()
+
+
+def reopen_registration(session: Session, actor: User, meeting: Meeting) -> None:
+    """Reopen registration (until the deadline, which may be moved first)."""
+    _require_manager(actor)
+    if meeting.status is not MeetingStatus.REGISTRATION_CLOSED:
+        raise ValidationFailed("Registration is not closed.")
+    if meeting.registration_deadline <= utcnow():
+        raise ValidationFailed("The registration deadline has passed: move it before reopening registration.")
+    meeting.status = MeetingStatus.ANNOUNCED
+    meeting.updated_at = utcnow()
+    audit.record(session, "meeting.registration_reopened", actor=actor, target_type="meeting", target_id=meeting.id)
+    session.commit()
+
+
+def mark_held(session: Session, actor: User, meeting: Meeting) -> None:
+    """Record that the meeting took place: the agenda is frozen and minutes can be written."""
+    _require_manager(actor)
+    if meeting.status not in (MeetingStatus.ANNOUNCED, MeetingStatus.REGISTRATION_CLOSED):
+        raise ValidationFailed("Only an announced meeting can be marked as held.")
+    if meeting.starts_at > utcnow():
+        raise ValidationFailed("The meeting has not started yet.")
+    meeting.status = MeetingStatus.HELD
+    meeting.updated_at = utcnow()
+    audit.record(session, "meeting.held", actor=actor, target_type="meeting", target_id=meeting.id)
+    session.commit()
+
+
+def cancel(session: Session, actor: User, meeting: Meeting, reason: str) -> int:
+    """Cancel a meeting before it is held; invited SPOCs of an announced meeting get a cancellation."""
+    _require_manager(actor)
+    if not meeting.is_open_for_changes:
+        raise ValidationFailed("A meeting that has been held or cancelled cannot be cancelled.")
+    reason = reason.strip()
+    if not reason:
+        message = "Give the reason for the cancellation."
+        raise ValidationFailed(message, {"reason": message})
+    was_announced = meeting.status is not MeetingStatus.DRAFT
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.cancelled_at = meeting.updated_at = utcnow()
+    meeting.cancellation_reason = reason[:2000]
+    meeting.sequence += 1
+    session.flush()
+    queued = notify.queue_invitations(session, meeting, "cancelled", reason=reason[:2000]) if was_announced else 0
+    audit.record(session, "meeting.cancelled", actor=actor, target_type="meeting", target_id=meeting.id,
+                 details={"reason": reason[:2000], "mails_queued": queued})
+    session.commit()
+    return queued

@@ -1,0 +1,350 @@
+"""The authorisation matrix of shared items, on SQLite and PostgreSQL.
+
+Every sharing route (pages and API) × role × relation × status × TLP, with the exact answer
+each combination must get. The expectations are written out below from DESIGN.md's access
+table; they deliberately do not call portal/access.py, which is what is being checked.
+
+Besides the single-item routes, each case checks where the item shows up: its kind's list
+page, the other kinds' lists, search, the API list (and its total), the home dashboard's
+counts and latest items, and the CSV and JSON exports.
+
+Relations:
+- origin:   the user acts for the originating state (for the secretariat: its own
+            best-practice document). Audience: one named state (NO) and nothing else, so
+            only originating can explain the user seeing it.
+- audience: the item is from DK and the widest audience its TLP allows reaches the user:
+            GREEN all subscribing states + secretariat + observers; AMBER the named states
+            NO and FR + secretariat; RED the named state NO + secretariat.
+- outside:  the item is from DK to NO only; the user is of DE (or the secretariat, an
+            observer state or an administrator, none of them flagged).
+Observer states and administrators originate nothing, so they have no "origin" cases.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from itertools import product
+from typing import Any, Callable
+
+import pytest
+from flask import Flask
+
+from portal.extensions import db
+from portal.models import Item
+from tests.conftest import csrf_token
+from tests.sharing import helpers
+from tests.sharing.helpers import api_url, bearer, item_url
+
+ROLES = ("spoc", "officer", "reader", "observer", "secretariat", "admin")
+RELATIONS = ("origin", "audience", "outside")
+STATUSES = ("draft", "published", "withdrawn")
+TLPS = ("GREEN", "AMBER", "RED")
+
+
+@dataclass(frozen=True)
+class Case:
+    role: str
+    relation: str
+    status: str
+    tlp: str
+
+    @property
+    def kind(self) -> str:
+        # The secretariat originates best-practice documents only; states, here, denials
+        # (the kind with the most routes).
+        return "document" if self.role == "secretariat" and self.relation == "origin" else "denial"
+
+    @property
+    def live(self) -> bool:
+        return self.status in ("published", "withdrawn")
+
+
+# --- the expectation: DESIGN.md's table, row by row -------------------------------------
+
+def may_see(c: Case) -> bool:
+    """Whether the user may see the item at all (else: 404, and absent from every list)."""
+    if c.role == "admin":
+        return False  # administrators never read shared content
+    if c.status == "draft":
+        # SPOC and officer see their state's drafts; the secretariat its own; nobody else.
+        return c.relation == "origin" and c.role in ("spoc", "officer", "secretariat")
+    if c.role in ("spoc", "officer"):
+        return c.relation in ("origin", "audience")  # the audience contains their state
+    if c.role == "reader":
+        return c.relation in ("origin", "audience") and c.tlp != "RED"  # ... except TLP:RED
+    if c.role == "observer":
+        return c.relation == "audience" and c.tlp in ("CLEAR", "GREEN")  # observer flag, CLEAR/GREEN only
+    if c.role == "secretariat":
+        return c.relation in ("origin", "audience")  # the secretariat flag, or its own document
+    raise AssertionError(c)
+
+
+def edits(c: Case) -> bool:
+    """Create and edit drafts: the originating state's SPOC and officers; the secretariat for its own."""
+    return c.relation == "origin" and c.role in ("spoc", "officer", "secretariat")
+
+
+def releases(c: Case) -> bool:
+    """Publish, amend, withdraw (revoke, renew): the originating state's SPOC; the secretariat for its own."""
+    return c.relation == "origin" and c.role in ("spoc", "secretariat")
+
+
+def creates(c: Case) -> bool:
+    """Create an item of the case's kind (here: through the API)."""
+    if c.role in ("spoc", "officer"):
+        return True  # of a subscribing state (observers are their own role here)
+    return c.role == "secretariat" and c.kind == "document"
+
+
+def in_export(c: Case) -> bool:
+    """Bulk exports hold the published denials the user may see, never TLP:RED ones."""
+    return may_see(c) and c.kind == "denial" and c.status == "published" and c.tlp != "RED"
+
+
+# --- routes -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    url: Callable[[str, Any], str]  # (kind, item id) -> path
+    allowed: Callable[[Case], int]  # the answer for a user who sees the item
+    body: str | None = None  # what to send: "form", "amend", "reason", "csrf", "json-patch", "json-reason"
+    denial_only: bool = False
+    success: int = 0  # the status that means the route changed the item (needs a fresh one)
+
+    def expected(self, c: Case) -> int:
+        if self.denial_only and c.kind != "denial":
+            return 404
+        if not may_see(c):
+            return 404  # existence does not leak
+        return self.allowed(c)
+
+
+def page(suffix: str = "") -> Callable[[str, Any], str]:
+    return lambda kind, item_id: item_url(kind, item_id, suffix)
+
+
+def denial_page(suffix: str) -> Callable[[str, Any], str]:
+    return lambda kind, item_id: f"/denials/{item_id}{suffix}"
+
+
+def api(suffix: str = "") -> Callable[[str, Any], str]:
+    return lambda kind, item_id: api_url(kind, item_id, suffix)
+
+
+draft_edit = lambda c: c.status == "draft" and edits(c)  # noqa: E731
+draft_release = lambda c: c.status == "draft" and releases(c)  # noqa: E731
+live_release = lambda c: c.status == "published" and releases(c)  # noqa: E731
+officer_submit = lambda c: c.status == "draft" and c.relation == "origin" and c.role == "officer"  # noqa: E731
+
+ITEM_ROUTES = (
+    # pages
+    Route("detail", "GET", page(), lambda c: 200),
+    Route("version 1", "GET", page("/versions/1"), lambda c: 200 if c.status == "published" else 404),
+    Route("edit GET", "GET", page("/edit"), lambda c: 200 if draft_edit(c) else 403),
+    Route("amend GET", "GET", page("/amend"), lambda c: 200 if live_release(c) else 403),
+    Route("withdraw GET", "GET", page("/withdraw"), lambda c: 200 if live_release(c) else 403),
+    Route("revoke GET", "GET", denial_page("/revoke"), lambda c: 200 if live_release(c) else 403, denial_only=True),
+    Route("edit POST", "POST", page("/edit"), lambda c: 302 if draft_edit(c) else 403, "form", success=302),
+    Route("submit", "POST", page("/submit"), lambda c: 302 if officer_submit(c) else 403, "csrf", success=302),
+    Route("publish", "POST", page("/publish"), lambda c: 302 if draft_release(c) else 403, "csrf", success=302),
+    Route("amend POST", "POST", page("/amend"), lambda c: 302 if live_release(c) else 403, "amend", success=302),
+    Route("withdraw POST", "POST", page("/withdraw"), lambda c: 302 if live_release(c) else 403, "reason",
+          success=302),
+    Route("revoke POST", "POST", denial_page("/revoke"), lambda c: 302 if live_release(c) else 403, "reason",
+          denial_only=True, success=302),
+    Route("renew", "POST", denial_page("/renew"), lambda c: 302 if live_release(c) else 403, "csrf",
+          denial_only=True, success=302),
+    # API
+    Route("API get", "GET", api(), lambda c: 200),
+    Route("API PATCH", "PATCH", api(), lambda c: 200 if draft_edit(c) else 403, "json-patch", success=200),
+    Route("API publish", "POST", api("/publish"), lambda c: 200 if draft_release(c) else 403, "json", success=200),
+    Route("API withdraw", "POST", api("/withdraw"), lambda c: 200 if live_release(c) else 403, "json-reason",
+          success=200),
+)
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for role, relation, status, tlp in product(ROLES, RELATIONS, STATUSES, TLPS):
+        if relation == "origin" and role in ("observer", "admin"):
+            continue  # observer states and administrators originate nothing
+        cases.append(pytest.param(Case(role, relation, status, tlp), id=f"{role}-{relation}-{status}-{tlp}"))
+    return cases
+
+
+# --- the world each case runs in -------------------------------------------------------
+
+def case_audience(c: Case) -> dict[str, Any]:
+    if c.relation != "audience":
+        return helpers.audience(countries=["NO"])
+    if c.tlp == "GREEN":
+        return helpers.audience(all_subscribing=True, secretariat=True, observers=True)
+    if c.tlp == "AMBER":
+        return helpers.audience(countries=["NO", "FR"], secretariat=True)
+    return helpers.audience(countries=["NO"], secretariat=True)
+
+
+def case_payload(c: Case, word: str, **overrides: Any) -> dict[str, Any]:
+    fields = {"title": f"Matrix {word} item", "body": f"Body of {word}.", "tlp": c.tlp, "audience": case_audience(c)}
+    return helpers.payload_for(c.kind, **{**fields, **overrides})
+
+
+@dataclass
+class World:
+    app: Flask
+    client: Any
+    case: Case
+    author: Any
+    actor_token: str
+    word: str
+
+    def new_item(self) -> Any:
+        return helpers.make_item(self.app, self.author, self.case.kind, self.case.status,
+                                 **case_payload(self.case, self.word))
+
+
+def build_world(app: Flask, client: Any, make_user: Any, login_as: Any, c: Case) -> World:
+    helpers.add_observer_state(app, "CR", "Costa Rica")
+    if c.kind == "document":
+        author = make_user("secretariat")
+    else:
+        author = make_user("spoc", "DK")
+    if c.role == "observer":
+        actor = make_user("officer", "CR")  # even an officer of an observer state only reads
+    elif c.role in ("secretariat", "admin"):
+        actor = make_user(c.role)
+    else:
+        actor = make_user(c.role, {"origin": "DK", "audience": "NO", "outside": "DE"}[c.relation])
+    login_as(client, actor)
+    return World(app, client, c, author, helpers.api_token(app, actor), helpers.unique_word())
+
+
+def request(w: World, route: Route, item_id: Any, csrf: str) -> Any:
+    c, url = w.case, route.url(w.case.kind, item_id)
+    if route.name.startswith("API"):
+        headers = bearer(w.actor_token)
+        if route.body == "json-patch":
+            return w.client.patch(url, json={"title": f"Patched {w.word}"}, headers=headers)
+        if route.body == "json-reason":
+            return w.client.post(url, json={"reason": "No longer accurate."}, headers=headers)
+        if route.body == "json":
+            return w.client.post(url, json={}, headers=headers)
+        return w.client.get(url, headers=headers)
+    if route.method == "GET":
+        return w.client.get(url)
+    data: dict[str, Any] = {"csrf_token": csrf}
+    if route.body == "form":
+        data.update(helpers.to_form(c.kind, case_payload(c, w.word, title=f"Edited {w.word}")))
+    elif route.body == "amend":
+        data.update(helpers.to_form(c.kind, case_payload(c, w.word, title=f"Amended {w.word}")),
+                    change_note="Corrected the end-user's name.")
+    elif route.body == "reason":
+        data["reason"] = "No longer accurate."
+    return w.client.post(url, data=data)
+
+
+def snapshot(app: Flask, item_id: Any) -> tuple[Any, ...]:
+    with app.app_context():
+        item = db.session.get(Item, item_id)
+        assert item is not None
+        state = (item.status, item.version, item.title, item.body, item.tlp, item.denial_status, item.review_date,
+                 item.withdrawal_reason, item.updated_at, tuple(item.named_countries))
+        db.session.remove()
+    return state
+
+
+# --- where the item shows up --------------------------------------------------------------
+
+DASHBOARD_LABEL = {"denial": "licence-denial notification", "document": "best-practice document"}
+
+
+def dashboard_count(html: str, kind: str) -> int | None:
+    match = re.search(r"<strong>(\d+)</strong> " + DASHBOARD_LABEL[kind], html)
+    return int(match.group(1)) if match else None
+
+
+def check_collections(w: World, item_id: Any) -> list[str]:
+    """Lists, search, API list and total, dashboard and exports: the item is where it may be."""
+    c, client, problems = w.case, w.client, []
+    link = item_url(c.kind, item_id)
+    sees = may_see(c)
+
+    def check(what: str, actual: Any, expected: Any) -> None:
+        if actual != expected:
+            problems.append(f"{what}: got {actual!r}, expected {expected!r}")
+
+    for kind in ("threat_notice", "denial", "document"):
+        response = client.get(f"/{helpers.KIND_SLUG[kind]}/")
+        check(f"GET list of {kind} status", response.status_code, 200)
+        check(f"item in list of {kind}", link in response.get_data(as_text=True), sees and kind == c.kind)
+
+    response = client.get("/search", query_string={"q": w.word})
+    check("GET /search status", response.status_code, 200)
+    html = response.get_data(as_text=True)
+    check("item in search results", link in html, sees)
+    check("search says 1 result", "1 result for" in html, sees)
+
+    response = client.get(api_url(c.kind), headers=bearer(w.actor_token))
+    check("API list status", response.status_code, 200)
+    body = response.get_json() or {}
+    check("item in API list", [i["id"] for i in body.get("items", [])], [str(item_id)] if sees else [])
+    check("API list total", body.get("total"), 1 if sees else 0)
+    response = client.get(api_url("threat_notice"), headers=bearer(w.actor_token))
+    check("API list of another kind total", (response.get_json() or {}).get("total"), 0)
+
+    response = client.get("/")
+    check("home status", response.status_code, 200)
+    html = response.get_data(as_text=True)
+    if c.role == "admin":
+        check("admin dashboard shows nothing shared", "New in the last 30 days" in html, False)
+    else:
+        check("dashboard count of new items", dashboard_count(html, c.kind), 1 if sees and c.live else 0)
+        check("item in dashboard's latest", link in html, sees and c.live)
+
+    response = client.get("/denials/export.csv")
+    check("CSV export status", response.status_code, 200)
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    check("CSV export rows", [r[0] for r in rows[1:]], [str(item_id)] if in_export(c) else [])
+    response = client.get("/denials/export.json")
+    check("JSON export status", response.status_code, 200)
+    check("JSON export ids", [d["id"] for d in (response.get_json() or {}).get("denials", [])],
+          [str(item_id)] if in_export(c) else [])
+    return problems
+
+
+@pytest.mark.parametrize("case", _cases())
+def test_matrix(app: Flask, client: Any, make_user: Any, login_as: Any, case: Case) -> None:
+    w = build_world(app, client, make_user, login_as, case)
+    item_id = w.new_item()
+    before = snapshot(app, item_id)
+    csrf = csrf_token(client, "/account/")
+
+    problems = check_collections(w, item_id)
+
+    # Creating is not about this item, but it is part of the matrix all the same.
+    response = client.post(api_url(case.kind), json=case_payload(case, w.word), headers=bearer(w.actor_token))
+    if response.status_code != (201 if creates(case) else 403):
+        problems.append(f"API create: got {response.status_code}, expected {201 if creates(case) else 403}")
+
+    for route in ITEM_ROUTES:
+        expected = route.expected(case)
+        # A route that succeeds changes its item: it gets a fresh one; refusals use the shared one.
+        target = w.new_item() if expected == route.success else item_id
+        response = request(w, route, target, csrf)
+        if response.status_code != expected:
+            problems.append(f"{route.name} {route.method}: got {response.status_code}, expected {expected}")
+        elif route.name.startswith("API") and expected >= 400:
+            error = (response.get_json() or {}).get("error", {})
+            if error.get("code") != ("not_found" if expected == 404 else "forbidden"):
+                problems.append(f"{route.name}: error body {response.get_json()!r}")
+        elif expected == 200 and route.method == "GET" and not route.name.startswith("API"):
+            if f"Matrix {w.word} item" not in response.get_data(as_text=True):
+                problems.append(f"{route.name}: the page does not show the item")
+
+    if snapshot(app, item_id) != before:
+        problems.append("a refused request changed the item")
+    assert not problems, f"{case}:\n  " + "\n  ".join(problems)
