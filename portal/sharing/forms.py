@@ -20,6 +20,8 @@ TLP_CHOICES = [
 
 
 class CheckboxesField(SelectMultipleField):
+    """A group of checkboxes: easier to use and to reach by keyboard than a multi-select."""
+
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
@@ -36,8 +38,8 @@ class ItemForm(FlaskForm):
                          description="Markdown: # headings, **bold**, lists, links. No images or HTML.")
     tlp = SelectField("TLP marking", choices=TLP_CHOICES, default=Tlp.AMBER.value)
     all_subscribing = BooleanField("All subscribing states")
-    countries = SelectMultipleField("Named states", choices=[], validate_choice=False,
-                                    description="Hold Ctrl (or ⌘) to choose several. TLP:RED needs at least one.")
+    countries = CheckboxesField("Named states", choices=[], validate_choice=False, render_kw={"class": "columns"},
+                                description="Tick each state to share with by name. TLP:RED needs at least one.")
     secretariat = BooleanField("The secretariat")
     observers = BooleanField("Observer states (TLP:CLEAR and GREEN only)")
 
