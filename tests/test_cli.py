@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 import config
-from portal import create_app
+from portal import create_app, demo
 from portal.extensions import db
 from portal.models import Role, User, UserStatus
 from tests.conftest import PASSWORD, audit_actions, sign_in
@@ -123,7 +123,7 @@ def test_demo_seed_in_testing_creates_the_demo_accounts(app: Flask) -> None:
     result = invoke(app, "demo", "seed")
     assert result.exit_code == 0, result.output
     assert "admin@echri.example" in result.stdout
-    assert user_count(app) == 10
+    assert user_count(app) == len(demo.DEMO_ACCOUNTS)
     # The demo secrets printed are the ones stored.
     line = next(line for line in result.stdout.splitlines() if "officer.dk@echri.example" in line)
     secret = line.rsplit("totp-secret: ", 1)[1]

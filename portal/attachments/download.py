@@ -8,13 +8,11 @@ chunk, into the response: memory stays flat whatever the file size.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -39,8 +37,6 @@ from portal.models.user import User
 log = logging.getLogger(__name__)
 
 # Hash the ciphertext on a second core while the first authenticates it (above this size).
-_PARALLEL_HASH_FROM = 4 * 1024 * 1024
-_READ = 1024 * 1024
 
 
 class IntegrityFailure(Exception):
@@ -128,17 +124,6 @@ def verified_manifest(session: Session, attachment: Attachment, item: Item) -> d
     return fields
 
 
-def _sha256_of(fd: int) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    offset = 0
-    while True:
-        block = os.pread(fd, _READ, offset)  # positional: does not disturb the other reader
-        if not block:
-            return digest.hexdigest(), offset
-        digest.update(block)
-        offset += len(block)
-
-
 def open_verified(session: Session, attachment: Attachment, owner: str | None, *,
                   store: Storage | None = None) -> VerifiedFile:
     """Verify everything and open the file for `owner` through that owner's own wrap.
@@ -174,22 +159,19 @@ def open_verified(session: Session, attachment: Attachment, owner: str | None, *
 
 
 def _authenticate(handle: BinaryIO, data_key: bytes, fields: dict[str, Any]) -> None:
+    """Authenticate every chunk and check the plaintext against the signed digest.
+
+    The ciphertext's SHA-256 is not recomputed here: any change to the stored bytes already
+    fails the STREAM tags under this attachment's own key, and the signed plaintext digest
+    binds the content. (The ciphertext digest stays in the manifest for keyless storage checks.)
+    """
     size = os.fstat(handle.fileno()).st_size
     if size != fields["ciphertext_size"]:
         raise IntegrityFailure(f"stored file is {size} bytes, the manifest says {fields['ciphertext_size']}")
-    pool = ThreadPoolExecutor(max_workers=1) if size >= _PARALLEL_HASH_FROM else None
     try:
-        cipher = pool.submit(_sha256_of, handle.fileno()) if pool else None
-        try:
-            plain = verify_stream(data_key, handle)
-        except CryptoError as error:
-            raise IntegrityFailure(f"content: {error}") from None
-        cipher_sha, _ = cipher.result() if cipher else _sha256_of(handle.fileno())
-    finally:
-        if pool:
-            pool.shutdown(wait=True)
-    if cipher_sha != fields["ciphertext_sha256"]:
-        raise IntegrityFailure("SHA-256 of the stored file differs from the manifest")
+        plain = verify_stream(data_key, handle)
+    except CryptoError as error:
+        raise IntegrityFailure(f"content: {error}") from None
     if plain.plaintext_sha256 != fields["plaintext_sha256"] or plain.plaintext_size != fields["size"]:
         raise IntegrityFailure("SHA-256 or size of the decrypted content differs from the manifest")
 

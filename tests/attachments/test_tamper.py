@@ -64,6 +64,15 @@ def _alter_manifest(app: Flask, attachment_id: Any, other: Any) -> None:
         db.session.remove()
 
 
+def _alter_record(app: Flask, attachment_id: Any, other: Any) -> None:
+    """The row claims HTML (which a browser would render) while the signed manifest says PDF."""
+    with app.app_context():
+        db.session.execute(update(Attachment).where(Attachment.id == attachment_id)
+                           .values(media_type="text/html", filename="evidence.html"))
+        db.session.commit()
+        db.session.remove()
+
+
 def _swap_file(app: Flask, attachment_id: Any, other: Any) -> None:
     """Another attachment's (valid) encrypted file put in this one's place."""
     stored_path(app, attachment_id).write_bytes(stored_path(app, other).read_bytes())
@@ -79,6 +88,7 @@ TAMPERING: dict[str, Callable[[Flask, Any, Any], None]] = {
     "chunks reordered": _reorder,
     "wrap from another attachment": _swap_wrap,
     "manifest altered": _alter_manifest,
+    "record altered": _alter_record,
     "file swapped": _swap_file,
     "file missing": _delete_file,
 }
