@@ -19,6 +19,7 @@ from portal.models.item import (
     ItemVersion,
 )
 from portal.models.user import User
+from portal.attachments import service as attachments
 from portal.notifications import alerts
 from portal.sharing import search
 from portal.sharing.schema import CleanItem, validate
@@ -67,7 +68,7 @@ def _check_national_ref(session: Session, clean: CleanItem, originator: str | No
                                {"national_ref": "Your state already has a notification with this national reference."})
 
 
-def _apply(session: Session, item: Item, clean: CleanItem) -> None:
+def _apply(session: Session, item: Item, clean: CleanItem, actor: User) -> None:
     item.title, item.summary, item.body, item.tlp = clean.title, clean.summary, clean.body, clean.tlp
     item.all_subscribing, item.to_secretariat, item.to_observers = clean.all_subscribing, clean.secretariat, clean.observers
     item.details = clean.details
@@ -81,6 +82,8 @@ def _apply(session: Session, item: Item, clean: CleanItem) -> None:
         ItemCategory(slug=s) for s in clean.categories if s not in item.category_slugs]
     item.updated_at = utcnow()
     search.index_item(session, item)
+    # Attachments' data keys are wrapped per audience state: add and delete wraps with the change.
+    attachments.sync_wraps(session, item, actor=actor)
 
 
 def _commit(session: Session, field: str = "national_ref") -> None:
@@ -112,7 +115,7 @@ def create_draft(session: Session, actor: User, kind: ItemKind, payload: dict[st
     item = Item(id=uuid.uuid4(), kind=kind, status=ItemStatus.DRAFT, originator_code=originator, version=0,
                 created_by_id=actor.id, tlp=clean.tlp, title=clean.title)
     session.add(item)
-    _apply(session, item, clean)
+    _apply(session, item, clean, actor)
     _event(session, item, ItemEventKind.CREATED, actor)
     _commit(session)
     return item
@@ -125,7 +128,7 @@ def update_draft(session: Session, actor: User, item: Item, payload: dict[str, A
     clean = validate(item.kind, payload)
     _check_audience(session, actor, clean, item.originator_code)
     _check_national_ref(session, clean, item.originator_code, item)
-    _apply(session, item, clean)
+    _apply(session, item, clean, actor)
     audit.record(session, "item.draft_edited", actor=actor, target_type=item.kind.value, target_id=item.id)
     _commit(session)
 
@@ -179,7 +182,7 @@ def amend(session: Session, actor: User, item: Item, payload: dict[str, Any], ch
     clean = validate(item.kind, payload)
     _check_audience(session, actor, clean, item.originator_code)
     _check_national_ref(session, clean, item.originator_code, item)
-    _apply(session, item, clean)
+    _apply(session, item, clean, actor)
     if item.kind is ItemKind.DENIAL and item.denial_status is DenialStatus.ACTIVE:
         item.denial_status = DenialStatus.AMENDED
     _add_version(session, actor, item, change_note.strip())

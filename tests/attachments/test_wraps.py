@@ -15,13 +15,11 @@ from tests.conftest import audit_actions
 
 
 def _change_audience(app: Flask, account: Any, item_id: Any, **payload: Any) -> None:
-    """Amend the published item with a new audience, then sync (idempotent if sharing already did)."""
+    """Amend the published item with a new audience: the sharing service re-syncs the wraps itself."""
     with app.app_context():
         actor = db.session.get(User, account.id)
         item = db.session.get(Item, item_id)
         sharing.amend(db.session, actor, item, threat_payload(**payload), "Audience changed")
-        sync_wraps(db.session, item, actor=actor)
-        db.session.commit()
         db.session.remove()
 
 
