@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import access, audit
+from portal.attachments import service as attachments
 from portal.countries.register import CODE_PUBLISHED, FOUNDING_STATES
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.models.country import Country, CountryStatus
@@ -100,6 +101,11 @@ def update_country(
         return
     audit.record(session, "country.changed", actor=actor, target_type="country", target_id=country.code,
                  details=changes)
+    if "status" in changes:
+        # A state that became an observer must lose its wraps of non-CLEAR/GREEN files (and
+        # one that became subscribing gains those shared with all subscribing states).
+        session.flush()
+        attachments.sync_all(session)
     session.commit()
 
 

@@ -141,3 +141,20 @@ def test_secretariat_documents_are_signed_by_the_secretariat(app: Flask, make_us
     client = app.test_client()
     login_as(client, secretariat)
     assert client.get(f"/attachments/{attachment_id}").status_code == 200
+
+
+def test_a_state_that_becomes_an_observer_loses_its_wrap(app: Flask, make_user: Any, make_item: Any,
+                                                         store: Any) -> None:
+    from portal.countries import service as countries
+    from portal.models import Country, CountryStatus
+
+    item_id = make_item(countries=[], all_subscribing=True)
+    attachment_id = store(item_id, pdf_bytes())
+    assert "FR" in wrap_owners(app, attachment_id)
+    admin = make_user(Role.ADMIN, None)
+    with app.app_context():
+        france = db.session.get(Country, "FR")
+        countries.update_country(db.session, db.session.get(User, admin.id), france, name="France",
+                                 status=CountryStatus.OBSERVER, endorsed_on=None)
+        db.session.remove()
+    assert "FR" not in wrap_owners(app, attachment_id)  # AMBER never reaches observers, not even as a key
