@@ -21,7 +21,7 @@ from sqlalchemy import inspect, select, text
 from portal import create_app
 from portal.auth import sessions
 from portal.countries import service as countries
-from portal.extensions import db, make_engine
+from portal.extensions import db
 from portal.models import Base, Role, User, UserStatus
 from portal.models.base import utcnow
 from tests.pg import PostgresServer
@@ -77,24 +77,34 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory:
 
 
 def _empty_database(app: Flask) -> None:
+    """Delete every row (DELETE is several times faster than TRUNCATE on these small tables)."""
     engine = app.extensions["portal.db"]
     existing = set(inspect(engine).get_table_names())
-    tables = [t for t in Base.metadata.sorted_tables if t.name in existing]
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name in existing:
                 conn.execute(table.delete())
+        if engine.dialect.name == "sqlite":
             conn.execute(text("DELETE FROM item_fts"))  # the FTS5 index lives outside the models
 
 
-@pytest.fixture
-def app(database_url: str, smtp_server: SmtpServer, tmp_path: Any) -> Iterator[Flask]:
+@pytest.fixture(scope="session")
+def shared_app(database_url: str, smtp_server: SmtpServer) -> Iterator[tuple[Flask, dict[str, Any]]]:
+    """One app per backend and worker: building one (URL map, engine) costs more than most tests."""
     application = create_app("testing", DATABASE_URL=database_url, SMTP_PORT=smtp_server.port)
+    yield application, dict(application.config)
+    application.extensions["portal.db"].dispose()
+
+
+@pytest.fixture
+def app(shared_app: tuple[Flask, dict[str, Any]], smtp_server: SmtpServer, tmp_path: Any) -> Iterator[Flask]:
+    """The app with pristine settings, its own instance folder, and an empty database."""
+    application, pristine = shared_app
+    application.config.clear()
+    application.config.update(pristine)
     application.instance_path = str(tmp_path / "instance")
     os.makedirs(application.instance_path, exist_ok=True)
+    application.extensions.pop("portal.keyprovider", None)  # a fresh master key file in this instance folder
     with application.app_context():
         _empty_database(application)
         countries.seed_register(db.session)
@@ -103,7 +113,6 @@ def app(database_url: str, smtp_server: SmtpServer, tmp_path: Any) -> Iterator[F
     yield application
     with application.app_context():
         db.session.remove()
-        application.extensions["portal.db"].dispose()
 
 
 @pytest.fixture
