@@ -75,7 +75,7 @@ def build_app(folder: Path, max_size: int) -> Any:
     from portal.cli import alembic_config
 
     url = f"sqlite:///{folder / 'bench.db'}"
-    command.upgrade(alembic_config(url), "heads")
+    command.upgrade(alembic_config(url), "head")
     app = create_app("default", DATABASE_URL=url, SECRET_KEY="bench-secret", ATTACHMENT_MAX_SIZE=max_size,
                      ATTACHMENT_STORAGE=str(folder / "attachments"), MAX_CONTENT_LENGTH=max_size + 2 * MiB)
     app.instance_path = str(folder / "instance")

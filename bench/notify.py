@@ -37,7 +37,7 @@ def run(label: str, url: str, users: int, smtp: "SmtpServer | ExternalSink") -> 
     app = create_app("testing", DATABASE_URL=url, SMTP_PORT=smtp.port)
     app.instance_path = tempfile.mkdtemp()
     with app.app_context():
-        command.upgrade(alembic_config(url), "heads")
+        command.upgrade(alembic_config(url), "head")
         seed_register(db.session)
         codes = [code for code, _ in FOUNDING_STATES]
         now = utcnow()

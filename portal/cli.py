@@ -47,9 +47,9 @@ def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
 
 
 @db_cli.command("upgrade")
-@click.argument("revision", default="heads")
+@click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION (default: every head)."""
+    """Apply migrations up to REVISION (default: head)."""
     from alembic import command
 
     command.upgrade(alembic_config(), revision)

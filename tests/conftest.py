@@ -63,7 +63,7 @@ def migrate(url: str) -> None:
 
     from portal.cli import alembic_config
 
-    command.upgrade(alembic_config(url), "heads")
+    command.upgrade(alembic_config(url), "head")
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """notifications: subscriptions, outbox, in-portal notifications, digest cursors
 
-Revision ID: 0005
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-26
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import portal.models.base
 
 
-revision = '0005'
+revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None

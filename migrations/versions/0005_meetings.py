@@ -1,8 +1,8 @@
 """meetings: meetings, invited states, agendas and their versions, delegations, minutes,
 minutes versions and comments, actions and decisions, private calendar-feed tokens
 
-Revision ID: 0004
-Revises: 0005
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-26
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import portal.models.base
 
 
-revision = '0004'
-down_revision = '0005'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
