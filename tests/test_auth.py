@@ -563,3 +563,12 @@ def test_after_an_mfa_reset_the_next_login_enrols_a_new_authenticator(app: Flask
         assert load_user(app, account.id).totp_enrolled_at is None
     done = post_form(client, "/login/enrol", {"code": pyotp.TOTP(secret).now()}, page="/login/enrol")
     assert done.headers["Location"] == "/"
+
+
+def test_reset_mails_are_throttled_per_account(app: Flask, client: FlaskClient, make_user: Any, mailbox: Any) -> None:
+    account = make_user("officer", "DK")
+    for _ in range(5):
+        response = post_form(client, "/password/forgot", {"email": account.email}, page="/password/forgot")
+        assert response.status_code == 200 and "Check your e-mail" in response.get_data(as_text=True)
+    assert len(mailbox.to(account.email)) == 3
+    assert audit_actions(app).count("password.reset_throttled") == 2

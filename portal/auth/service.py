@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template
@@ -24,6 +24,10 @@ GENERIC_LOGIN_ERROR = (
     "The e-mail address, password or code is not right. After several failed attempts, "
     "sign-in is paused for a while."
 )
+
+
+RESET_MAILS_PER_WINDOW = 3
+RESET_MAIL_WINDOW = timedelta(hours=1)
 
 
 class AuthError(Exception):
@@ -219,6 +223,15 @@ def request_password_reset(session: Session, email: str) -> None:
     if user is None or user.status is not UserStatus.ACTIVE:
         audit.record(session, "password.reset_requested", actor_label=normalise_email(email)[:300],
                      details={"sent": False})
+        session.commit()
+        return
+    recent = session.scalar(select(func.count()).select_from(AccountToken).where(
+        AccountToken.user_id == user.id, AccountToken.purpose == TokenPurpose.PASSWORD_RESET,
+        AccountToken.created_at > now - RESET_MAIL_WINDOW))
+    if recent >= RESET_MAILS_PER_WINDOW:
+        # Nobody can flood a colleague's mailbox through this form; the answer looks the same.
+        audit.record(session, "password.reset_throttled", actor_label=user.email, target_type="user",
+                     target_id=user.id)
         session.commit()
         return
     token = issue_account_token(session, user, TokenPurpose.PASSWORD_RESET, now)
