@@ -336,3 +336,15 @@ def test_disabled_user_cannot_be_re_enabled_before_accepting_invitation(app: Fla
     assert flash_errors(client.get(response.headers["Location"])) == [
         "This person has not accepted the invitation yet; send a new one instead."]
     assert load_user(app, invited.id).status is UserStatus.DISABLED
+
+
+def test_invitation_saved_when_mail_server_is_down(app: Any, client: Any, make_user: Any, login_as: Any, mailbox: Any) -> None:
+    admin = make_user("admin", None)
+    login_as(client, admin)
+    app.config["SMTP_PORT"] = 1  # nothing listens there
+    response = post_form(client, "/users/invite", {"name": "Ann Other", "email": "ann@echri.example", "role": "spoc",
+                                                   "country": "FI", "position": ""}, page="/users/invite")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "could not be sent" in page and not mailbox.messages
+    assert "ann@echri.example" in client.get("/users/?q=ann").get_data(as_text=True)

@@ -204,12 +204,22 @@ def find_account_token(session: Session, token: str, purpose: TokenPurpose, now:
     return record
 
 
+class MailNotSent(Exception):
+    """The change is saved but its e-mail could not be handed to the mail server."""
+
+
 def send_link_mail(user: User, subject: str, template: str, link: str) -> None:
+    """Send a single-use link now. Sent directly, not through the outbox, so that the link's
+    secret is never stored in the database (only its hash is)."""
     config = current_app.config
     text = render_template(f"mail/{template}.txt", user=user, link=link, config=config)
     html = render_template(f"mail/{template}.html", user=user, link=link, config=config)
-    mail.send(config, current_app.instance_path,
-              mail.build_message(config["MAIL_SENDER"], user.email, subject, text, html))
+    try:
+        mail.send(config, current_app.instance_path,
+                  mail.build_message(config["MAIL_SENDER"], user.email, subject, text, html))
+    except OSError as error:  # smtplib's errors are OSErrors
+        current_app.logger.error("could not send %s mail to %s: %s", template, user.email, error)
+        raise MailNotSent(str(error)) from error
 
 
 def link_url(path: str) -> str:
@@ -238,8 +248,11 @@ def request_password_reset(session: Session, email: str) -> None:
     audit.record(session, "password.reset_requested", actor_label=user.email, target_type="user",
                  target_id=user.id, details={"sent": True})
     session.commit()
-    send_link_mail(user, "Reset your ECHRI Portal password", "password_reset",
-                   link_url(f"/password/reset/{token}"))
+    try:
+        send_link_mail(user, "Reset your ECHRI Portal password", "password_reset",
+                       link_url(f"/password/reset/{token}"))
+    except MailNotSent:
+        pass  # logged; the visitor sees the same answer either way and can ask again
 
 
 def set_password_with_token(session: Session, token: str, purpose: TokenPurpose, new_password: str) -> User:

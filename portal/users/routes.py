@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from portal import access
+from portal.auth.service import MailNotSent
 from portal.countries import service as countries
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import db
@@ -66,6 +67,10 @@ def invite() -> Any:
             apply_errors(form, error)
         except Forbidden as error:
             flash(str(error), "error")
+        except MailNotSent as error:
+            flash(f"The account is created, but the invitation e-mail could not be sent ({error}). "
+                  "Use “Send a new invitation” on the account page once mail works again.", "error")
+            return redirect(url_for("users.index"))
         else:
             flash(f"An invitation has been sent to {user.email}. The link works once, for 7 days.", "success")
             return redirect(url_for("users.detail", user_id=user.id))
@@ -91,6 +96,8 @@ def _act(user_id: uuid.UUID, operation: Any, done: str) -> Any:
         abort(403)
     except ValidationFailed as error:
         flash(error.message, "error")
+    except MailNotSent as error:
+        flash(f"Saved, but the e-mail could not be sent ({error}). Try again later.", "error")
     else:
         flash(done.format(name=user.name), "success")
     return redirect(url_for("users.detail", user_id=user.id))
