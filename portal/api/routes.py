@@ -10,7 +10,7 @@ from werkzeug.exceptions import BadRequest
 
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import csrf, db
-from portal.models.item import Item, ItemKind
+from portal.models.item import Item
 from portal.sharing import queries, schema, service
 from portal.sharing.records import item_record
 

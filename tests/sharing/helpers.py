@@ -89,7 +89,8 @@ def document_payload(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
-PAYLOADS = {ItemKind.DENIAL: denial_payload, ItemKind.THREAT_NOTICE: threat_payload, ItemKind.DOCUMENT: document_payload}
+PAYLOADS = {ItemKind.DENIAL: denial_payload, ItemKind.THREAT_NOTICE: threat_payload,
+            ItemKind.DOCUMENT: document_payload}
 
 
 def payload_for(kind: ItemKind | str, **overrides: Any) -> dict[str, Any]:

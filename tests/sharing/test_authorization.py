@@ -24,9 +24,10 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import product
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -92,7 +93,7 @@ def releases(c: Case) -> bool:
 
 
 def creates(c: Case) -> bool:
-    """Create an item of the case's kind (here: through the API)."""
+    """Create an item of the case's kind (the new-draft page and the API)."""
     if c.role in ("spoc", "officer"):
         return True  # of a subscribing state (observers are their own role here)
     return c.role == "secretariat" and c.kind == "document"
@@ -135,10 +136,22 @@ def api(suffix: str = "") -> Callable[[str, Any], str]:
     return lambda kind, item_id: api_url(kind, item_id, suffix)
 
 
-draft_edit = lambda c: c.status == "draft" and edits(c)  # noqa: E731
-draft_release = lambda c: c.status == "draft" and releases(c)  # noqa: E731
-live_release = lambda c: c.status == "published" and releases(c)  # noqa: E731
-officer_submit = lambda c: c.status == "draft" and c.relation == "origin" and c.role == "officer"  # noqa: E731
+def draft_edit(c: Case) -> bool:
+    return c.status == "draft" and edits(c)
+
+
+def draft_release(c: Case) -> bool:
+    return c.status == "draft" and releases(c)
+
+
+def live_release(c: Case) -> bool:
+    return c.status == "published" and releases(c)
+
+
+def officer_submit(c: Case) -> bool:
+    """Officers ask their SPOC to release a draft of their state."""
+    return c.status == "draft" and c.relation == "origin" and c.role == "officer"
+
 
 ITEM_ROUTES = (
     # pages
@@ -326,6 +339,9 @@ def test_matrix(app: Flask, client: Any, make_user: Any, login_as: Any, case: Ca
     problems = check_collections(w, item_id)
 
     # Creating is not about this item, but it is part of the matrix all the same.
+    response = client.get(f"/{helpers.KIND_SLUG[case.kind]}/new")
+    if response.status_code != (200 if creates(case) else 403):
+        problems.append(f"new draft page: got {response.status_code}, expected {200 if creates(case) else 403}")
     response = client.post(api_url(case.kind), json=case_payload(case, w.word), headers=bearer(w.actor_token))
     if response.status_code != (201 if creates(case) else 403):
         problems.append(f"API create: got {response.status_code}, expected {201 if creates(case) else 403}")

@@ -117,6 +117,8 @@ def test_draft_submit_publish_amend_withdraw(app: Flask, make_user: Any, login_a
     assert record["status"] == "withdrawn" and record["body"] is None and record["body_html"] is None
     assert record["summary"] is None and "parties" not in record and "rationale" not in record
     assert record["withdrawal"]["reason"] == "Licence decision annulled by the court."
+    listed = c_no.get("/denials/").get_data(as_text=True)
+    assert item_url("denial", item_id) in listed and "DK-2026-0042" not in listed and payload["summary"] not in listed
     # Search: the notice is found by its title, never by its former content.
     assert item_url("denial", item_id) in c_no.get("/search", query_string={"q": title_word}).get_data(as_text=True)
     assert item_url("denial", item_id) not in c_no.get("/search", query_string={"q": new_word + " details"}

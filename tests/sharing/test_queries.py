@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -112,10 +113,10 @@ def dataset(app: Flask, make_user: Any) -> dict[str, Any]:
 
         item = db.session.get(Item, ids["denial_no"])
         service.revoke_denial(db.session, helpers.user(no), item, "Court ruling.")
-        for key, when in (("denial_no", datetime(2025, 1, 15, 10, tzinfo=timezone.utc)),
-                          ("denial_fr_red", datetime(2025, 6, 1, 23, 30, tzinfo=timezone.utc)),
-                          ("denial_no_withdrawn", datetime(2024, 3, 1, tzinfo=timezone.utc)),
-                          ("hidden", datetime(2025, 1, 16, tzinfo=timezone.utc))):
+        for key, when in (("denial_no", datetime(2025, 1, 15, 10, tzinfo=UTC)),
+                          ("denial_fr_red", datetime(2025, 6, 1, 23, 30, tzinfo=UTC)),
+                          ("denial_no_withdrawn", datetime(2024, 3, 1, tzinfo=UTC)),
+                          ("hidden", datetime(2025, 1, 16, tzinfo=UTC))):
             db.session.get(Item, ids[key]).published_at = when
         db.session.commit()
         db.session.remove()
@@ -194,7 +195,7 @@ def test_pagination(app: Flask, make_user: Any, login_as: Any) -> None:
     made = [helpers.make_item(app, spoc, "denial", title=f"Paged {n}") for n in range(7)]
     with app.app_context():  # distinct publication times, newest first = reverse creation
         for n, item_id in enumerate(made):
-            db.session.get(Item, item_id).published_at = datetime(2025, 1, 1 + n, tzinfo=timezone.utc)
+            db.session.get(Item, item_id).published_at = datetime(2025, 1, 1 + n, tzinfo=UTC)
         db.session.commit()
         db.session.remove()
     viewer = make_user("reader", "DK")
