@@ -213,7 +213,7 @@ def measure(app: Any, viewer: uuid.UUID, repeat: int) -> list[tuple[str, float, 
 
 def run(label: str, url: str, count: int, repeat: int) -> list[tuple[str, float, float]]:
     print(f"{label}: migrating and seeding …")
-    command.upgrade(alembic_config(url), "heads")
+    command.upgrade(alembic_config(url), "head")
     app = create_app("testing", DATABASE_URL=url)
     app.instance_path = tempfile.mkdtemp(prefix="bench-listing-instance-")
     viewer = seed(app, count)

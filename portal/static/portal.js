@@ -8,14 +8,8 @@ document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
-      document.querySelectorAll("[data-print]").forEach(function (link) {
-    link.addEventListener("click", function (event) { event.preventDefault(); window.print(); });
+    });
   });
-});
-    document.querySelectorAll("[data-print]").forEach(function (link) {
-    link.addEventListener("click", function (event) { event.preventDefault(); window.print(); });
-  });
-});
   document.querySelectorAll("[data-print]").forEach(function (link) {
     link.addEventListener("click", function (event) { event.preventDefault(); window.print(); });
   });
