@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Mapping
 
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import Select, distinct, false, func, select
 from sqlalchemy.orm import Session
 
 from portal import access
@@ -67,8 +67,8 @@ def apply_filters(session: Session, query: Select[tuple[Item]], kind: ItemKind |
     text = str(args.get("q") or "").strip()
     if text:
         condition = search.matches(session, text)
-        if condition is not None:
-            query = query.where(condition)
+        # A query without a single word ("*", "(") matches nothing rather than everything.
+        query = query.where(condition if condition is not None else false())
     return query
 
 
