@@ -197,12 +197,22 @@ def can_see_read_receipts(user: User, item: Item) -> bool:
     return item.is_live and is_originator(user, item)
 
 
-def may_bulk_export(item_tlp: Tlp) -> bool:
-    return item_tlp is not Tlp.RED
+def bulk_export_filter() -> ColumnElement[bool]:
+    """TLP:RED never leaves in bulk: exports add this to items_filter."""
+    return Item.tlp != Tlp.RED
 
 
-def can_use_api(user: User) -> bool:
-    return user.status is UserStatus.ACTIVE
+def may_email_summary(item: Item) -> bool:
+    """TLP in e-mail: only CLEAR and GREEN may carry the summary; never the body or files."""
+    return item.tlp in (Tlp.CLEAR, Tlp.GREEN) and item.status is not ItemStatus.WITHDRAWN
+
+
+def notifications_filter(user: User) -> ColumnElement[bool]:
+    """A user's own notifications, shown only while their item is still visible to them."""
+    from portal.models.notification import Notification
+
+    return and_(Notification.user_id == user.id, or_(
+        Notification.item_id.is_(None), Notification.item_id.in_(select(Item.id).where(items_filter(user)))))
 
 
 # --- operations -----------------------------------------------------------------------

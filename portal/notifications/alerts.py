@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from portal import access
 from portal.models.base import utcnow
-from portal.models.item import Item, ItemEvent, ItemEventKind, ItemStatus, Tlp
+from portal.models.item import Item, ItemEvent, ItemEventKind, ItemStatus
 from portal.models.notification import AlertTopic, DeliveryMode, DigestCursor, Notification
 from portal.models.user import Role, User, UserStatus
 from portal.notifications import outbox
@@ -83,7 +83,7 @@ def _mail_context(item: Item) -> dict[str, Any]:
     # TLP in e-mail: CLEAR and GREEN may carry the summary; everything else only the title,
     # kind, originator and a link. The body and attachments never travel by e-mail.
     return {"item": item, "kind_label": KIND_LABELS[item.kind], "url": item_url(item),
-            "show_summary": item.tlp in (Tlp.CLEAR, Tlp.GREEN) and item.status is not ItemStatus.WITHDRAWN,
+            "show_summary": access.may_email_summary(item),
             "unsubscribe_url": f"{current_app.config['BASE_URL'].rstrip('/')}/notifications/unsubscribe/"
                                f"{TOPIC_OF_KIND[item.kind].value}"}
 

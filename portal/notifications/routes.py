@@ -6,14 +6,13 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import func, select, update
 
 from portal import access
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.forms import apply_errors
 from portal.models.base import utcnow
-from portal.models.item import Item
 from portal.models.notification import AlertTopic, DeliveryMode, Notification
 from portal.models.user import User
 from portal.notifications import prefs
@@ -24,15 +23,9 @@ from portal.users.forms import ActionForm
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 
-def visible_notifications(user: User) -> ColumnElement[bool]:
-    """A notification shows only while its item is still visible to the user (access.py decides)."""
-    return (Notification.user_id == user.id) & or_(
-        Notification.item_id.is_(None), Notification.item_id.in_(select(Item.id).where(access.items_filter(user))))
-
-
 def unread_count(user: User) -> int:
     return db.session.scalar(select(func.count()).select_from(Notification).where(
-        visible_notifications(user), Notification.read_at.is_(None))) or 0
+        access.notifications_filter(user), Notification.read_at.is_(None))) or 0
 
 
 @bp.app_context_processor
@@ -44,7 +37,7 @@ def header_counts() -> dict[str, Any]:
 
 @bp.get("/")
 def index() -> Any:
-    query = select(Notification).where(visible_notifications(current_user)).order_by(Notification.created_at.desc())
+    query = select(Notification).where(access.notifications_filter(current_user)).order_by(Notification.created_at.desc())
     return render_template("notifications/index.html", page=paginate(db.session, query, request.args),
                            action_form=ActionForm())
 
@@ -54,7 +47,7 @@ def mark_read(notification_id: uuid.UUID) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     note = db.session.scalar(select(Notification).where(Notification.id == notification_id,
-                                                        visible_notifications(current_user)))
+                                                        access.notifications_filter(current_user)))
     if note is None:
         abort(404)
     if note.read_at is None:

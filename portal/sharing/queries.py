@@ -119,7 +119,7 @@ def dashboard(session: Session, actor: User, days: int = 30) -> Dashboard:
 def exportable_denials(session: Session, actor: User, args: Mapping[str, Any]) -> list[Item]:
     """Published denials the actor may see, without TLP:RED (never in bulk exports)."""
     query = apply_filters(session, visible_items(actor), ItemKind.DENIAL, args).where(
-        Item.status == ItemStatus.PUBLISHED, Item.tlp != Tlp.RED)
+        Item.status == ItemStatus.PUBLISHED, access.bulk_export_filter())
     return list(session.scalars(query.order_by(Item.published_at.desc()).limit(50_000)))
 
 

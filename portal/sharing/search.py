@@ -7,7 +7,6 @@ caller adds access.items_filter to the query.
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, MetaData, Table, Text, Uuid, delete, func, insert, select
@@ -62,8 +61,3 @@ def matches(session: Session, query: str) -> ColumnElement[bool] | None:
     fts_query = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
     hits = select(item_fts.c.item_id).where(item_fts.c.content.op("MATCH")(fts_query))
     return Item.id.in_(hits)
-
-
-def remove(session: Session, item_id: uuid.UUID) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(delete(item_fts).where(item_fts.c.item_id == item_id))
