@@ -1,7 +1,7 @@
 """Extension objects, created unbound here and attached to an app in create_app()."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import Flask, current_app
 from flask.globals import app_ctx
@@ -11,15 +11,26 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, scoped_session
 
 
+if TYPE_CHECKING:
+    class ScopedSession(Session):
+        """What `db.session` is to the type checker: a Session (scoped_session proxies every
+        Session method to the current context's session) that can also be removed."""
+
+        def remove(self) -> None: ...
+else:
+    ScopedSession = Session
+
+
 class Database:
     """One engine per app and one session per app context (request, CLI command or test)."""
 
     def __init__(self) -> None:
         # Scoped to the app context so each request/command gets its own session and
         # several apps (one per test) can coexist in one process.
-        self.session: scoped_session[Session] = scoped_session(
-            self._new_session, scopefunc=lambda: id(app_ctx._get_current_object())
-        )
+        self.session = cast(ScopedSession, scoped_session(
+            self._new_session,  # type: ignore[arg-type]  # any session factory works; the stub wants a sessionmaker
+            scopefunc=lambda: id(app_ctx._get_current_object()),  # type: ignore[attr-defined]  # a LocalProxy
+        ))
 
     def init_app(self, app: Flask) -> None:
         """Create the engine for `app` and remove the session when each context ends."""
@@ -28,7 +39,8 @@ class Database:
 
     @property
     def engine(self) -> Engine:
-        return current_app.extensions["portal.db"]
+        engine: Engine = current_app.extensions["portal.db"]
+        return engine
 
     def _new_session(self) -> Session:
         return Session(bind=self.engine, expire_on_commit=False)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask.typing import ResponseReturnValue
 from flask import Flask, Response, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 
@@ -66,7 +67,7 @@ def remember_ip() -> None:
     audit.current_ip.set(request.remote_addr)
 
 
-def require_login() -> Response | None:
+def require_login() -> ResponseReturnValue | None:
     """Refuse every endpoint that is not explicitly public to anyone not signed in."""
     if request.endpoint in access.PUBLIC_ENDPOINTS:
         return None

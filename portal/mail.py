@@ -47,7 +47,7 @@ class _ConsoleTransport:
         print(f"--- mail to {message['To']}: {message['Subject']} (saved to {path})", file=sys.stderr)
         body = message.get_body(("plain",))
         if body is not None:
-            print(body.get_content(), file=sys.stderr)  # type: ignore[attr-defined]
+            print(body.get_content(), file=sys.stderr)
 
 
 class _SmtpTransport:
@@ -69,6 +69,7 @@ def transport(config: Mapping[str, Any], instance_path: str) -> Iterator[Transpo
         raise ValueError(f"unknown MAIL_BACKEND {backend!r}")
     with smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=30) as smtp:
         # SMTP is chatty in small writes; without this, delayed ACKs stall every message.
+        assert smtp.sock is not None  # connected by the constructor
         smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if config.get("SMTP_STARTTLS"):
             smtp.starttls()

@@ -13,6 +13,7 @@ import smtplib
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app
@@ -77,7 +78,7 @@ def enqueue_rendered(session: Session, recipients: Sequence[User], event_key: st
                                   subject_id=subject_id) for r in recipients])
 
 
-def _compose(session: Session, message: OutboxMessage) -> mail.EmailMessage | None:
+def _compose(session: Session, message: OutboxMessage) -> EmailMessage | None:
     recipient = message.recipient
     if recipient.status is not UserStatus.ACTIVE:
         return None

@@ -57,7 +57,7 @@ def preferences_for_users(session: Session, users: list[User]) -> dict[object, d
     for start in range(0, len(ids), 500):
         for row in session.scalars(select(Subscription).where(Subscription.user_id.in_(ids[start:start + 500]))):
             rows.setdefault(row.user_id, {})[row.topic] = row
-    result = {}
+    result: dict[object, dict[AlertTopic, Preference]] = {}
     for user in users:
         mine = rows.get(user.id, {})
         result[user.id] = {t: (Preference(mine[t].mode, mine[t].min_severity, list(mine[t].categories or []))

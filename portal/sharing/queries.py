@@ -23,7 +23,7 @@ from portal.sharing import search
 FILTER_NAMES = ("state", "category", "severity", "tlp", "status", "from", "to", "q")
 
 
-def visible_items(actor: User) -> Select[tuple[Item]]:
+def visible_items(actor: User) -> Select[Item]:
     return select(Item).where(access.items_filter(actor))
 
 
@@ -34,7 +34,7 @@ def _date(raw: Any) -> date | None:
         return None
 
 
-def apply_filters(session: Session, query: Select[tuple[Item]], kind: ItemKind | None, args: Mapping[str, Any]) -> Select[tuple[Item]]:
+def apply_filters(session: Session, query: Select[Item], kind: ItemKind | None, args: Mapping[str, Any]) -> Select[Item]:
     """Narrow `query` by the list filters in `args`; unknown values are ignored, never errors."""
     if kind is not None:
         query = query.where(Item.kind == kind)
@@ -72,7 +72,7 @@ def apply_filters(session: Session, query: Select[tuple[Item]], kind: ItemKind |
     return query
 
 
-def _newest_first(query: Select[tuple[Item]]) -> Select[tuple[Item]]:
+def _newest_first(query: Select[Item]) -> Select[Item]:
     # Drafts have no publication date: they sort by their last change, on top.
     return query.order_by(func.coalesce(Item.published_at, Item.updated_at).desc(), Item.id)
 
