@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal import access
+from portal.errors import PortalError
 from portal.extensions import db
 
 ERROR_TEXT = {
@@ -17,26 +18,46 @@ ERROR_TEXT = {
     403: ("You cannot do this", "Your account does not allow this action. If you think it should, contact your point of contact."),
     404: ("Page not found", "If you typed the address, check it is correct. If you followed a link, the item may have been removed or is not shared with your state."),
     405: ("That action is not available here", "Use the buttons on the page instead of typing the address."),
+    409: ("This can no longer change", "It has been closed, adopted or held since you opened the page."),
     413: ("The file is too large", "Choose a smaller file and try again."),
+    415: ("This type of file is not accepted", "Choose a file of one of the listed types."),
+    422: ("Some of what you sent needs attention", "Go back, correct it and try again."),
     429: ("Too many requests", "Wait a moment and try again."),
     500: ("Sorry, there is a problem with the service", "Try again later. Nothing you entered was saved if you saw this page after submitting a form."),
 }
 
 
+# Stable codes for HTTP-level refusals in the JSON envelope (domain errors carry their own).
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "locked", 413: "too_large", 415: "unsupported_type",
+              422: "validation_failed", 429: "rate_limited", 500: "server_error"}
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """API calls, and pages' scripts that ask for JSON (the upload progress bar), get the envelope."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def error_response(status: int, message: str | None = None, code: str | None = None) -> Any:
+def error_response(status: int, message: str | None = None, code: str | None = None,
+                   fields: dict[str, str] | None = None, back: tuple[str, str] | None = None) -> Any:
+    """The one shape of every refusal: the JSON envelope, or the error page (with a way back)."""
     title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
     if wants_json():
-        body = {"error": {"code": code or title.lower().replace(" ", "_"), "message": message or title}}
+        body: dict[str, Any] = {"code": code or HTTP_CODES.get(status, "error"), "message": message or title}
+        if fields:
+            body["fields"] = fields
         headers = {"WWW-Authenticate": 'Bearer realm="echri-portal"'} if status == 401 else {}
-        return jsonify(body), status, headers
-    return render_template("errors/error.html", status=status, title=title, text=message or text), status
+        return jsonify(error=body), status, headers
+    return render_template("errors/error.html", status=status, title=title, text=message or text,
+                           fields=fields or {}, back=back), status
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(PortalError)
+    def portal_error(error: PortalError) -> Any:
+        db.session.rollback()  # one operation, one commit: a refused one leaves nothing behind
+        return error_response(error.status, error.message, error.code, error.fields)
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         if error.code in (301, 302, 303, 307, 308):

@@ -91,7 +91,7 @@ def test_every_endpoint_is_protected_unless_allow_listed(app: Flask, make_user: 
         elif path.startswith("/api/"):
             if response.status_code != 401:
                 problems.append(f"{rule.endpoint} {method} {path} answered {response.status_code}, not 401")
-            elif response.get_json()["error"]["code"] != "sign_in_to_continue":
+            elif response.get_json()["error"]["code"] != "unauthorized":
                 problems.append(f"{rule.endpoint} {method} {path} gave the wrong JSON error")
         elif (response.status_code, location) != (302, guard_redirect(method, path)):
             problems.append(f"{rule.endpoint} {method} {path} answered {response.status_code} {location!r}")
@@ -243,7 +243,7 @@ def test_csrf_failure_renders_a_helpful_page(client: FlaskClient) -> None:
 def test_api_errors_are_json(client: FlaskClient) -> None:
     response = client.get("/api/v1/denials")
     assert response.status_code == 401
-    assert response.get_json() == {"error": {"code": "sign_in_to_continue", "message": "Sign in to continue"}}
+    assert response.get_json() == {"error": {"code": "unauthorized", "message": "Sign in to continue"}}
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="echri-portal"'
 
 
