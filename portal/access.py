@@ -7,12 +7,15 @@ the callers, never as forbidden, so their existence does not leak.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from portal.models.country import Country, CountryStatus
 from portal.models.item import Item, ItemAudienceCountry, ItemKind, ItemStatus, Tlp
 from portal.models.meeting import (
-    ActionItem, Meeting, MeetingInvitedState, MeetingStatus, Minutes, MinutesComment, MinutesStatus,
+    MEETING_TRANSITIONS, ActionItem, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
+    MinutesComment, MinutesStatus,
 )
 from portal.models.user import Role, User, UserStatus
 
@@ -284,7 +287,7 @@ def meetings_filter(user: User) -> ColumnElement[bool]:
         return true()
     if not is_state_user(user) or user.country is None:
         return false()
-    announced = Meeting.status != MeetingStatus.DRAFT
+    announced = Meeting.status != MeetingStatus.DRAFT  # the SQL twin of Meeting.is_announced
     if user.country.is_observer:
         return and_(announced, Meeting.invite_observers)
     named = exists().where(MeetingInvitedState.meeting_id == Meeting.id,
@@ -304,12 +307,57 @@ def can_view_meeting(user: User, meeting: Meeting) -> bool:
         return False
     if is_secretariat(user):
         return True
-    return (meeting.status is not MeetingStatus.DRAFT and user.country is not None
-            and meeting_invites(meeting, user.country))
+    return meeting.is_announced and user.country is not None and meeting_invites(meeting, user.country)
+
+
+# Why a step of the lifecycle is refused, in words for the secretariat.
+_STEP_REFUSED = {
+    MeetingStep.ANNOUNCE: "Only a draft meeting can be announced.",
+    MeetingStep.CLOSE_REGISTRATION: "Registration is open only while a meeting is announced.",
+    MeetingStep.REOPEN_REGISTRATION: "Registration is not closed.",
+    MeetingStep.MARK_HELD: "Only an announced meeting can be marked as held.",
+    MeetingStep.ADOPT_MINUTES: "Minutes are adopted once the meeting has been held.",
+    MeetingStep.CANCEL: "A meeting that has been held or cancelled cannot be cancelled.",
+}
+
+
+def meeting_step_refusal(meeting: Meeting, step: MeetingStep, now: datetime) -> str | None:
+    """Why `step` cannot be taken now (None when it can): the lifecycle table, then the clock."""
+    if meeting.status not in MEETING_TRANSITIONS[step][0]:
+        return _STEP_REFUSED[step]
+    if step in (MeetingStep.ANNOUNCE, MeetingStep.REOPEN_REGISTRATION) and meeting.registration_deadline <= now:
+        return "The registration deadline has passed: move it (and the dates if needed) first."
+    if step is MeetingStep.MARK_HELD and meeting.starts_at > now:
+        return "The meeting has not started yet."
+    return None
+
+
+def offered_meeting_steps(user: User, meeting: Meeting, now: datetime) -> dict[MeetingStep, str | None]:
+    """The steps the meeting's page offers: those its status allows, each with what still
+    stands in the way (the clock) so the page can say when it becomes available."""
+    if not can_manage_meetings(user):
+        return {}
+    return {step: meeting_step_refusal(meeting, step, now) for step, (sources, _) in MEETING_TRANSITIONS.items()
+            if meeting.status in sources and step is not MeetingStep.ADOPT_MINUTES}
+
+
+def can_edit_meeting(user: User, meeting: Meeting) -> bool:
+    """Details and agenda: the secretariat, until the meeting is held or cancelled."""
+    return can_manage_meetings(user) and meeting.is_open_for_changes
+
+
+def can_record_actions(user: User, meeting: Meeting) -> bool:
+    """Actions and decisions belong to meetings that take place."""
+    return can_manage_meetings(user) and meeting.status not in (MeetingStatus.DRAFT, MeetingStatus.CANCELLED)
+
+
+def registration_is_open(meeting: Meeting, now: datetime) -> bool:
+    """Whether points of contact may change their delegations now."""
+    return meeting.status is MeetingStatus.ANNOUNCED and now < meeting.registration_deadline
 
 
 def can_register_delegation(user: User, meeting: Meeting) -> bool:
-    """A point of contact of an invited state manages its delegation (the service checks the deadline)."""
+    """A point of contact of an invited state manages its delegation (registration_is_open says when)."""
     return user.role is Role.SPOC and can_view_meeting(user, meeting) and not is_secretariat(user)
 
 
@@ -321,6 +369,18 @@ def can_see_delegate_contacts(user: User, country_code: str) -> bool:
 def can_view_minutes(user: User, minutes: Minutes) -> bool:
     """States read minutes once circulated (the version circulated, not the working draft)."""
     return is_secretariat(user) or minutes.version > 0
+
+
+def can_write_minutes(user: User, meeting: Meeting, minutes: Minutes | None) -> bool:
+    """The secretariat drafts and circulates minutes once the meeting is held, until adopted."""
+    return (can_manage_meetings(user) and meeting.status is MeetingStatus.HELD
+            and (minutes is None or minutes.status is not MinutesStatus.ADOPTED))
+
+
+def can_adopt_minutes(user: User, meeting: Meeting, minutes: Minutes | None) -> bool:
+    """Only circulated minutes are adopted."""
+    return (can_write_minutes(user, meeting, minutes) and minutes is not None
+            and minutes.status is MinutesStatus.CIRCULATED)
 
 
 def can_comment_minutes(user: User, meeting: Meeting, minutes: Minutes) -> bool:

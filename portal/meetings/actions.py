@@ -77,7 +77,7 @@ def add_action(session: Session, actor: User, meeting: Meeting, payload: Mapping
     """Record an action or decision of a meeting."""
     if not access.can_manage_meetings(actor):
         raise Forbidden("Only the secretariat records actions and decisions.")
-    if meeting.status in (MeetingStatus.DRAFT, MeetingStatus.CANCELLED):
+    if not access.can_record_actions(actor, meeting):
         raise ValidationFailed("Actions and decisions are recorded for meetings that take place.")
     clean = _validate(session, payload)
     action = ActionItem(id=uuid.uuid4(), meeting_id=meeting.id, created_by_id=actor.id, **clean)

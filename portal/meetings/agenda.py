@@ -16,9 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import access, audit
-from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.errors import Forbidden, Locked, NotFound, ValidationFailed
 from portal.meetings import times
-from portal.meetings.errors import Locked
 from portal.models.base import utcnow
 from portal.models.country import Country
 from portal.models.item import Item, ItemStatus
@@ -243,7 +242,7 @@ def snapshot(session: Session, actor: User, meeting: Meeting) -> AgendaVersion:
 def publish(session: Session, actor: User, meeting: Meeting) -> AgendaVersion:
     """Publish the current agenda to the invited states as a new version."""
     _locked_check(actor, meeting)
-    if meeting.status is MeetingStatus.DRAFT:
+    if not meeting.is_announced:
         raise ValidationFailed("The agenda is published when the meeting is announced.")
     if not has_unpublished_changes(session, meeting):
         raise ValidationFailed("The agenda has not changed since its last published version.")

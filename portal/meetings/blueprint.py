@@ -5,15 +5,14 @@ import uuid
 from datetime import datetime
 from typing import Any, Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from portal import access
-from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.errors import Forbidden, ValidationFailed
 from portal.extensions import db
 from portal.meetings import service, times
-from portal.meetings.errors import Locked
 from portal.models.meeting import Meeting
 
 bp = Blueprint("meetings", __name__)
@@ -57,19 +56,12 @@ def meetings_helpers() -> dict[str, Any]:
 
 
 def load_meeting(meeting_id: uuid.UUID) -> Meeting:
-    try:
-        return service.get_visible_meeting(db.session, current_user, meeting_id)
-    except NotFound:
-        abort(404)
+    return service.get_visible_meeting(db.session, current_user, meeting_id)
 
 
 def require_manager() -> None:
     if not access.can_manage_meetings(current_user):
-        abort(403)
-
-
-def locked(message: str) -> Any:
-    return render_template("meetings/locked.html", message=message), 409
+        raise Forbidden("Only the secretariat organises meetings.")
 
 
 def detail_url(meeting: Meeting, anchor: str | None = None) -> str:
@@ -78,13 +70,10 @@ def detail_url(meeting: Meeting, anchor: str | None = None) -> str:
 
 def run_action(meeting: Meeting, operation: Callable[[], Any], done: str | Callable[[Any], str],
                anchor: str | None = None) -> Response | Any:
-    """Run a button's operation and come back to the meeting page with the outcome."""
+    """Run a button's operation and come back to the meeting page with the outcome (a refusal
+    of its input is shown there too; every other refusal is answered by the app's handler)."""
     try:
         result = operation()
-    except Forbidden:
-        abort(403)
-    except Locked as error:
-        return locked(error.message)
     except ValidationFailed as error:
         flash(" ".join(error.fields.values()) or error.message, "error")
     else:

@@ -12,12 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import access, audit
-from portal.errors import Forbidden, NotFound, ValidationFailed
-from portal.meetings import agenda, notify, times
-from portal.meetings.errors import Locked
+from portal.errors import Forbidden, Locked, NotFound, ValidationFailed
+from portal.meetings import agenda, notify, service, times
 from portal.models.base import utcnow
 from portal.models.country import Country
-from portal.models.meeting import Meeting, MeetingStatus, Minutes, MinutesComment, MinutesStatus, MinutesVersion
+from portal.models.meeting import Meeting, MeetingStatus, MeetingStep, Minutes, MinutesComment, MinutesStatus, MinutesVersion
 from portal.models.user import User
 
 MAX_BODY = 200_000
@@ -45,19 +44,21 @@ def outline(session: Session, actor: User, meeting: Meeting) -> str:
     return "\n".join(lines)
 
 
-def _writable(actor: User, meeting: Meeting, minutes: Minutes | None) -> None:
+def check_writable(actor: User, meeting: Meeting, minutes: Minutes | None) -> None:
+    """Raise the refusal that explains why the actor may not write these minutes now."""
+    if access.can_write_minutes(actor, meeting, minutes):
+        return
     if not access.can_manage_meetings(actor):
         raise Forbidden("Only the secretariat writes the minutes.")
     if (minutes is not None and minutes.is_locked) or meeting.status is MeetingStatus.MINUTES_ADOPTED:
         raise Locked(LOCKED_MESSAGE)
-    if meeting.status is not MeetingStatus.HELD:
-        raise ValidationFailed("Minutes are written once the meeting has been held.")
+    raise ValidationFailed("Minutes are written once the meeting has been held.")
 
 
 def save_draft(session: Session, actor: User, meeting: Meeting, body: str) -> Minutes:
     """Save the secretariat's working text of the minutes."""
     minutes = get_minutes(session, meeting)
-    _writable(actor, meeting, minutes)
+    check_writable(actor, meeting, minutes)
     body = body.replace("\r\n", "\n").strip()
     if not body:
         raise ValidationFailed("Write the minutes first.", {"body": "Write the minutes first."})
@@ -116,7 +117,7 @@ def _new_version(session: Session, actor: User, minutes: Minutes, status: Minute
 def circulate(session: Session, actor: User, meeting: Meeting) -> MinutesVersion:
     """Send the current text to the invited states for comment, as a new version."""
     minutes = get_minutes(session, meeting)
-    _writable(actor, meeting, minutes)
+    check_writable(actor, meeting, minutes)
     if minutes is None or not minutes.body:
         raise ValidationFailed("Save a draft of the minutes before circulating them.")
     if not has_uncirculated_changes(session, minutes):
@@ -132,14 +133,13 @@ def circulate(session: Session, actor: User, meeting: Meeting) -> MinutesVersion
 def adopt(session: Session, actor: User, meeting: Meeting) -> MinutesVersion:
     """Adopt the current text: it becomes the final version and the minutes are locked."""
     minutes = get_minutes(session, meeting)
-    _writable(actor, meeting, minutes)
-    if minutes is None or minutes.status is not MinutesStatus.CIRCULATED:
+    check_writable(actor, meeting, minutes)
+    if minutes is None or not access.can_adopt_minutes(actor, meeting, minutes):
         raise ValidationFailed("Circulate the minutes for comment before adopting them.")
     version = _new_version(session, actor, minutes, MinutesStatus.ADOPTED)
     minutes.adopted_at = utcnow()
     minutes.adopted_by_id = actor.id
-    meeting.status = MeetingStatus.MINUTES_ADOPTED
-    meeting.updated_at = utcnow()
+    service.take_step(actor, meeting, MeetingStep.ADOPT_MINUTES)
     queued = notify.queue_minutes(session, meeting, version.version, "adopted")
     audit.record(session, "meeting.minutes_adopted", actor=actor, target_type="meeting", target_id=meeting.id,
                  details={"version": version.version, "mails_queued": queued})

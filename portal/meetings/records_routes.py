@@ -13,8 +13,7 @@ from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.forms import apply_errors
 from portal.meetings import actions, minutes, registration
-from portal.meetings.blueprint import bp, detail_url, load_meeting, locked, require_manager, run_action
-from portal.meetings.errors import Locked
+from portal.meetings.blueprint import bp, detail_url, load_meeting, require_manager, run_action
 from portal.meetings.forms import ActionItemForm, ButtonForm, CommentForm, DelegateForm, MinutesForm, choices
 from portal.models.base import utcnow
 from portal.models.meeting import ActionStatus, Meeting
@@ -26,8 +25,8 @@ from portal.sharing.markdown import render
 def _registration_allowed(meeting: Meeting) -> Any:
     """None when the SPOC may change its delegation now; otherwise the answer to give."""
     if not access.can_register_delegation(current_user, meeting):
-        abort(403)
-    if not registration.registration_open(meeting):
+        raise Forbidden("Only a point of contact of an invited state registers its delegation.")
+    if not access.registration_is_open(meeting, utcnow()):
         flash(registration.closed_message(meeting), "error")
         return redirect(detail_url(meeting, "registration"))
     return None
@@ -37,12 +36,7 @@ def _delegate_page(meeting: Meeting, delegate_id: uuid.UUID | None) -> Any:
     refusal = _registration_allowed(meeting)
     if refusal is not None:
         return refusal
-    current = None
-    if delegate_id is not None:
-        try:
-            current = registration.get_delegate(db.session, current_user, meeting, delegate_id)
-        except NotFound:
-            abort(404)
+    current = None if delegate_id is None else registration.get_delegate(db.session, current_user, meeting, delegate_id)
     if current is not None and request.method != "POST":
         form = DelegateForm(data={"name": current.name, "position": current.position, "email": current.email,
                                   "attendance": current.attendance.value, "is_head": current.is_head})
@@ -59,8 +53,6 @@ def _delegate_page(meeting: Meeting, delegate_id: uuid.UUID | None) -> Any:
                 delegate = current
         except ValidationFailed as error:
             apply_errors(form, error)
-        except Forbidden:
-            abort(403)
         else:
             flash(f"{delegate.name} is registered.", "success")
             return redirect(detail_url(meeting, "registration"))
@@ -82,12 +74,7 @@ def delegate_remove(meeting_id: uuid.UUID, delegate_id: uuid.UUID) -> Any:
     meeting = load_meeting(meeting_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    if not access.can_register_delegation(current_user, meeting):
-        abort(403)
-    try:
-        delegate = registration.get_delegate(db.session, current_user, meeting, delegate_id)
-    except NotFound:
-        abort(404)
+    delegate = registration.get_delegate(db.session, current_user, meeting, delegate_id)
     name = delegate.name
     return run_action(meeting, lambda: registration.remove_delegate(db.session, current_user, meeting, delegate),
                       f"{name} is no longer registered.", "registration")
@@ -112,7 +99,7 @@ def minutes_page(meeting_id: uuid.UUID) -> Any:
     can_manage = access.can_manage_meetings(current_user)
     readable = minutes.readable_version(db.session, current_user, record)
     if not can_manage and readable is None:
-        abort(404)  # nothing circulated yet: there are no minutes to read
+        raise NotFound()  # nothing circulated yet: there are no minutes to read
     return render_template(
         "meetings/minutes.html", meeting=meeting, minutes=record, readable=readable, can_manage=can_manage,
         working_html=render(record.body) if record and can_manage else None,
@@ -121,6 +108,8 @@ def minutes_page(meeting_id: uuid.UUID) -> Any:
         versions=minutes.versions(db.session, record) if record else [],
         comments=minutes.comments(db.session, current_user, record),
         can_comment=bool(record and access.can_comment_minutes(current_user, meeting, record)),
+        can_write=access.can_write_minutes(current_user, meeting, record),
+        can_adopt=access.can_adopt_minutes(current_user, meeting, record),
         comment_form=CommentForm(), button=ButtonForm())
 
 
@@ -129,11 +118,8 @@ def minutes_edit(meeting_id: uuid.UUID) -> Any:
     meeting = load_meeting(meeting_id)
     require_manager()
     record = minutes.get_minutes(db.session, meeting)
-    if (record is not None and record.is_locked) or meeting.status.value == "minutes_adopted":
-        return locked(minutes.LOCKED_MESSAGE)
-    if meeting.status.value != "held":
-        flash("Minutes are written once the meeting has been held.", "error")
-        return redirect(detail_url(meeting, "minutes"))
+    if not access.can_write_minutes(current_user, meeting, record):
+        minutes.check_writable(current_user, meeting, record)  # says why: adopted (409) or not held yet
     form = MinutesForm(data=None if request.method == "POST" else {
         "body": record.body if record else minutes.outline(db.session, current_user, meeting)})
     if form.validate_on_submit():
@@ -141,8 +127,6 @@ def minutes_edit(meeting_id: uuid.UUID) -> Any:
             minutes.save_draft(db.session, current_user, meeting, form.body.data or "")
         except ValidationFailed as error:
             apply_errors(form, error)
-        except Locked as error:
-            return locked(error.message)
         else:
             flash("Minutes saved. Circulate them when the invited states should comment.", "success")
             return redirect(url_for("meetings.minutes_page", meeting_id=meeting.id))
@@ -155,10 +139,6 @@ def _minutes_action(meeting_id: uuid.UUID, operation: Any, done: str) -> Any:
         abort(400)
     try:
         version = operation(meeting)
-    except Forbidden:
-        abort(403)
-    except Locked as error:
-        return locked(error.message)
     except ValidationFailed as error:
         flash(error.message, "error")
     else:
@@ -186,10 +166,6 @@ def minutes_comment(meeting_id: uuid.UUID) -> Any:
         abort(400)
     try:
         minutes.add_comment(db.session, current_user, meeting, form.body.data or "")
-    except Forbidden:
-        abort(403)
-    except Locked as error:
-        return locked(error.message)
     except ValidationFailed as error:
         flash(error.message, "error")
     else:
@@ -202,11 +178,8 @@ def minutes_version(meeting_id: uuid.UUID, number: int) -> Any:
     meeting = load_meeting(meeting_id)
     record = minutes.get_minutes(db.session, meeting)
     if record is None or not access.can_view_minutes(current_user, record):
-        abort(404)
-    try:
-        version = minutes.get_version(db.session, record, number)
-    except NotFound:
-        abort(404)
+        raise NotFound()
+    version = minutes.get_version(db.session, record, number)
     return render_template("meetings/minutes_version.html", meeting=meeting, version=version,
                            body_html=render(version.body))
 
@@ -238,10 +211,7 @@ def action_new(meeting_id: uuid.UUID) -> Any:
 
 @bp.route("/meetings/actions/<uuid:action_id>/edit", methods=["GET", "POST"])
 def action_edit(action_id: uuid.UUID) -> Any:
-    try:
-        action = actions.get_action(db.session, current_user, action_id)
-    except NotFound:
-        abort(404)
+    action = actions.get_action(db.session, current_user, action_id)
     require_manager()
     form = _action_form({"kind": action.kind.value, "text": action.text, "owner_state": action.owner_state_code or "",
                          "due_date": action.due_date, "status": action.status.value})

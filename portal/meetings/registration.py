@@ -32,11 +32,6 @@ CSV_COLUMNS = ["State", "State code", "Name", "Position", "E-mail", "Attendance"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def registration_open(meeting: Meeting, now: datetime | None = None) -> bool:
-    """Whether points of contact may change their delegations now."""
-    return meeting.status is MeetingStatus.ANNOUNCED and (now or utcnow()) < meeting.registration_deadline
-
-
 def closed_message(meeting: Meeting) -> str:
     """Why registration is not open, in words for the point of contact."""
     if meeting.status is MeetingStatus.DRAFT:
@@ -51,7 +46,7 @@ def closed_message(meeting: Meeting) -> str:
 def _check(actor: User, meeting: Meeting) -> str:
     if not access.can_register_delegation(actor, meeting):
         raise Forbidden("Only a point of contact of an invited state registers its delegation.")
-    if not registration_open(meeting):
+    if not access.registration_is_open(meeting, utcnow()):
         raise ValidationFailed(closed_message(meeting))
     assert actor.country_code is not None
     return actor.country_code

@@ -9,15 +9,15 @@ from flask_login import current_user
 
 from portal import access
 from portal.countries import service as countries
-from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.errors import Locked, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.forms import apply_errors
 from portal.meetings import actions, agenda, calendar, minutes, records_routes, registration, service, times
-from portal.meetings.blueprint import bp, detail_url, load_meeting, locked, require_manager, run_action
-from portal.meetings.errors import Locked
+from portal.meetings.blueprint import bp, detail_url, load_meeting, require_manager, run_action
 from portal.meetings.forms import AgendaItemForm, ButtonForm, MeetingForm, ReasonForm, choices
 from portal.models.base import utcnow
 from portal.models.country import CountryStatus
+from portal.models.item import ItemKind
 from portal.models.meeting import Meeting
 from portal.sharing.markdown import render
 
@@ -68,19 +68,16 @@ def new() -> Any:
 def edit(meeting_id: uuid.UUID) -> Any:
     meeting = load_meeting(meeting_id)
     require_manager()
-    if not meeting.is_open_for_changes:
-        return locked("This meeting has been held or cancelled: its details no longer change.")
+    if not access.can_edit_meeting(current_user, meeting):
+        raise Locked("This meeting has been held or cancelled: its details no longer change.")
     form = _meeting_form(meeting)
     if form.validate_on_submit():
         try:
             changed = service.update_meeting(db.session, current_user, meeting, form.payload())
         except ValidationFailed as error:
             apply_errors(form, error)
-        except Locked as error:
-            return locked(error.message)
         else:
-            announced = meeting.status.value != "draft"
-            flash("Saved. The invited points of contact will receive the updated invitation." if changed and announced
+            flash("Saved. The invited points of contact will receive the updated invitation." if changed and meeting.is_announced
                   else "Saved." if changed else "Nothing was changed.", "success")
             return redirect(detail_url(meeting))
     return render_template("meetings/form.html", form=form, meeting=meeting)
@@ -90,18 +87,22 @@ def edit(meeting_id: uuid.UUID) -> Any:
 def detail(meeting_id: uuid.UUID) -> Any:
     meeting = load_meeting(meeting_id)
     rows = agenda.rows_for(db.session, current_user, meeting)
-    documents = {i.id: i for row in rows for i in row.links if i.kind.value == "document"}
+    documents = {i.id: i for row in rows for i in row.links if i.kind is ItemKind.DOCUMENT}
     own = (registration.delegation(db.session, meeting, current_user.country_code)
            if access.can_register_delegation(current_user, meeting) else None)
     record = minutes.get_minutes(db.session, meeting)
+    now = utcnow()
     return render_template(
         "meetings/detail.html", meeting=meeting, rows=rows, documents=list(documents.values()),
         invited=service.invited_countries(db.session, meeting), render=render,
-        can_manage=access.can_manage_meetings(current_user),
-        unpublished=access.can_manage_meetings(current_user) and meeting.status.value != "draft"
-        and meeting.is_open_for_changes and agenda.has_unpublished_changes(db.session, meeting),
+        can_manage=access.can_manage_meetings(current_user), can_edit=access.can_edit_meeting(current_user, meeting),
+        steps=access.offered_meeting_steps(current_user, meeting, now),
+        can_write_minutes=access.can_write_minutes(current_user, meeting, record),
+        can_record_actions=access.can_record_actions(current_user, meeting),
+        unpublished=access.can_edit_meeting(current_user, meeting) and meeting.is_announced
+        and agenda.has_unpublished_changes(db.session, meeting),
         agenda_versions=agenda.versions(db.session, meeting), own_delegation=own,
-        registration_open=registration.registration_open(meeting), closed_message=registration.closed_message(meeting),
+        registration_open=access.registration_is_open(meeting, now), closed_message=registration.closed_message(meeting),
         participants=registration.participants(db.session, meeting), minutes=record,
         minutes_version=minutes.readable_version(db.session, current_user, record),
         actions=actions.meeting_actions(db.session, meeting), today=utcnow().date(),
@@ -176,14 +177,9 @@ def _agenda_form(data: dict[str, Any] | None = None) -> AgendaItemForm:
 
 def _agenda_page(meeting: Meeting, agenda_item_id: uuid.UUID | None) -> Any:
     require_manager()
-    if not meeting.is_open_for_changes:
-        return locked("The agenda is frozen once the meeting has been held or cancelled.")
-    current = None
-    if agenda_item_id is not None:
-        try:
-            current = agenda.get_item(db.session, meeting, agenda_item_id)
-        except NotFound:
-            abort(404)
+    if not access.can_edit_meeting(current_user, meeting):
+        raise Locked("The agenda is frozen once the meeting has been held or cancelled.")
+    current = None if agenda_item_id is None else agenda.get_item(db.session, meeting, agenda_item_id)
     form = _agenda_form(None if current is None else {
         "title": current.title, "description": current.description, "lead_state": current.lead_state_code or "",
         "starts_at": times.local_naive(current.starts_at, meeting.timezone),
@@ -197,11 +193,9 @@ def _agenda_page(meeting: Meeting, agenda_item_id: uuid.UUID | None) -> Any:
                 agenda.update_item(db.session, current_user, meeting, current, form.payload())
         except ValidationFailed as error:
             apply_errors(form, error)
-        except Locked as error:
-            return locked(error.message)
         else:
             flash("Agenda item saved." + (" Publish the agenda when the invited states should see it."
-                                          if meeting.status.value != "draft" else ""), "success")
+                                          if meeting.is_announced else ""), "success")
             return redirect(detail_url(meeting, "agenda"))
     return render_template("meetings/agenda_form.html", meeting=meeting, form=form, agenda_item=current)
 
@@ -216,17 +210,10 @@ def agenda_edit(meeting_id: uuid.UUID, agenda_item_id: uuid.UUID) -> Any:
     return _agenda_page(load_meeting(meeting_id), agenda_item_id)
 
 
-def _agenda_item(meeting: Meeting, agenda_item_id: uuid.UUID) -> Any:
-    try:
-        return agenda.get_item(db.session, meeting, agenda_item_id)
-    except NotFound:
-        abort(404)
-
-
 @bp.post("/meetings/<uuid:meeting_id>/agenda/<uuid:agenda_item_id>/move/<direction>")
 def agenda_move(meeting_id: uuid.UUID, agenda_item_id: uuid.UUID, direction: str) -> Any:
     meeting = _button(meeting_id)
-    row = _agenda_item(meeting, agenda_item_id)
+    row = agenda.get_item(db.session, meeting, agenda_item_id)
     return run_action(meeting, lambda: agenda.move_item(db.session, current_user, meeting, row, direction),
                       "Agenda reordered.", "agenda")
 
@@ -234,7 +221,7 @@ def agenda_move(meeting_id: uuid.UUID, agenda_item_id: uuid.UUID, direction: str
 @bp.post("/meetings/<uuid:meeting_id>/agenda/<uuid:agenda_item_id>/delete")
 def agenda_delete(meeting_id: uuid.UUID, agenda_item_id: uuid.UUID) -> Any:
     meeting = _button(meeting_id)
-    row = _agenda_item(meeting, agenda_item_id)
+    row = agenda.get_item(db.session, meeting, agenda_item_id)
     return run_action(meeting, lambda: agenda.delete_item(db.session, current_user, meeting, row),
                       "Agenda item removed.", "agenda")
 
@@ -249,10 +236,7 @@ def agenda_publish(meeting_id: uuid.UUID) -> Any:
 @bp.get("/meetings/<uuid:meeting_id>/agenda/versions/<int:number>")
 def agenda_version(meeting_id: uuid.UUID, number: int) -> Any:
     meeting = load_meeting(meeting_id)
-    try:
-        version = agenda.get_version(db.session, meeting, number)
-    except NotFound:
-        abort(404)
+    version = agenda.get_version(db.session, meeting, number)
     return render_template("meetings/agenda_version.html", meeting=meeting, version=version, render=render,
                            rows=agenda.rows_for(db.session, current_user, meeting, version),
                            country_names={c.code: c.name for c in countries.list_countries(db.session)})
@@ -263,7 +247,7 @@ def agenda_version(meeting_id: uuid.UUID, number: int) -> Any:
 @bp.route("/meetings/calendar", methods=["GET", "POST"])
 def calendar_settings() -> Any:
     if not access.can_use_calendar_feed(current_user):
-        abort(404)
+        raise NotFound()
     form = ButtonForm()
     new_url = None
     if form.validate_on_submit():
@@ -271,10 +255,7 @@ def calendar_settings() -> Any:
             revoked = calendar.revoke_feed_token(db.session, current_user)
             flash("Your calendar address no longer works." if revoked else "You had no calendar address.", "success")
             return redirect(url_for("meetings.calendar_settings"))
-        try:
-            token = calendar.create_feed_token(db.session, current_user)
-        except Forbidden:
-            abort(403)
+        token = calendar.create_feed_token(db.session, current_user)
         new_url = current_app.config["BASE_URL"].rstrip("/") + url_for("meetings.calendar_feed", token=token)
     return render_template("meetings/calendar.html", form=form, new_url=new_url,
                            active=calendar.active_token(db.session, current_user))

@@ -15,12 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import access, audit
-from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.errors import Forbidden, Locked, NotFound, ValidationFailed
 from portal.meetings import agenda, notify, times
-from portal.meetings.errors import Locked
 from portal.models.base import utcnow
 from portal.models.country import Country, CountryStatus
-from portal.models.meeting import Meeting, MeetingInvitedState, MeetingKind, MeetingStatus
+from portal.models.meeting import MEETING_TRANSITIONS, Meeting, MeetingInvitedState, MeetingKind, MeetingStatus, MeetingStep
 from portal.models.user import User
 from portal.pagination import Page, paginate
 
@@ -186,6 +185,17 @@ def _require_manager(actor: User) -> None:
         raise Forbidden("Only the secretariat organises meetings.")
 
 
+def take_step(actor: User, meeting: Meeting, step: MeetingStep) -> None:
+    """Move the meeting along its lifecycle table (flushes nothing; the operation commits)."""
+    _require_manager(actor)
+    now = utcnow()
+    refusal = access.meeting_step_refusal(meeting, step, now)
+    if refusal is not None:
+        raise ValidationFailed(refusal)
+    meeting.status = MEETING_TRANSITIONS[step][1]
+    meeting.updated_at = now
+
+
 def create_meeting(session: Session, actor: User, payload: Mapping[str, Any]) -> Meeting:
     """Create a meeting as a draft: only the secretariat sees it until it is announced."""
     _require_manager(actor)
@@ -210,7 +220,7 @@ def update_meeting(session: Session, actor: User, meeting: Meeting, payload: Map
     if not changed:
         return []
     queued = 0
-    if meeting.status is not MeetingStatus.DRAFT:
+    if meeting.is_announced:
         meeting.sequence += 1
         session.flush()
         queued = notify.queue_invitations(session, meeting, "updated")
@@ -222,15 +232,8 @@ def update_meeting(session: Session, actor: User, meeting: Meeting, payload: Map
 
 def announce(session: Session, actor: User, meeting: Meeting) -> int:
     """Announce a draft: invited states see it, the agenda is published and their SPOCs are e-mailed an invitation."""
-    _require_manager(actor)
-    if meeting.status is not MeetingStatus.DRAFT:
-        raise ValidationFailed("Only a draft meeting can be announced.")
-    now = utcnow()
-    if meeting.registration_deadline <= now:
-        raise ValidationFailed("The registration deadline has passed: move it (and the dates) before announcing.")
-    meeting.status = MeetingStatus.ANNOUNCED
-    meeting.announced_at = now
-    meeting.updated_at = now
+    take_step(actor, meeting, MeetingStep.ANNOUNCE)
+    meeting.announced_at = meeting.updated_at
     session.flush()
     agenda.snapshot(session, actor, meeting)
     queued = notify.queue_invitations(session, meeting, "announced")
@@ -242,53 +245,35 @@ def announce(session: Session, actor: User, meeting: Meeting) -> int:
 
 def close_registration(session: Session, actor: User, meeting: Meeting) -> None:
     """Close registration before (or at) the deadline."""
-    _require_manager(actor)
-    if meeting.status is not MeetingStatus.ANNOUNCED:
-        raise ValidationFailed("Registration is open only while a meeting is announced.")
-    meeting.status = MeetingStatus.REGISTRATION_CLOSED
-    meeting.updated_at = utcnow()
+    take_step(actor, meeting, MeetingStep.CLOSE_REGISTRATION)
     audit.record(session, "meeting.registration_closed", actor=actor, target_type="meeting", target_id=meeting.id)
     session.commit()
 
 
 def reopen_registration(session: Session, actor: User, meeting: Meeting) -> None:
     """Reopen registration (until the deadline, which may be moved first)."""
-    _require_manager(actor)
-    if meeting.status is not MeetingStatus.REGISTRATION_CLOSED:
-        raise ValidationFailed("Registration is not closed.")
-    if meeting.registration_deadline <= utcnow():
-        raise ValidationFailed("The registration deadline has passed: move it before reopening registration.")
-    meeting.status = MeetingStatus.ANNOUNCED
-    meeting.updated_at = utcnow()
+    take_step(actor, meeting, MeetingStep.REOPEN_REGISTRATION)
     audit.record(session, "meeting.registration_reopened", actor=actor, target_type="meeting", target_id=meeting.id)
     session.commit()
 
 
 def mark_held(session: Session, actor: User, meeting: Meeting) -> None:
     """Record that the meeting took place: the agenda is frozen and minutes can be written."""
-    _require_manager(actor)
-    if meeting.status not in (MeetingStatus.ANNOUNCED, MeetingStatus.REGISTRATION_CLOSED):
-        raise ValidationFailed("Only an announced meeting can be marked as held.")
-    if meeting.starts_at > utcnow():
-        raise ValidationFailed("The meeting has not started yet.")
-    meeting.status = MeetingStatus.HELD
-    meeting.updated_at = utcnow()
+    take_step(actor, meeting, MeetingStep.MARK_HELD)
     audit.record(session, "meeting.held", actor=actor, target_type="meeting", target_id=meeting.id)
     session.commit()
 
 
 def cancel(session: Session, actor: User, meeting: Meeting, reason: str) -> int:
     """Cancel a meeting before it is held; invited SPOCs of an announced meeting get a cancellation."""
-    _require_manager(actor)
-    if not meeting.is_open_for_changes:
-        raise ValidationFailed("A meeting that has been held or cancelled cannot be cancelled.")
     reason = reason.strip()
-    if not reason:
+    _require_manager(actor)
+    if not reason and meeting.is_open_for_changes:
         message = "Give the reason for the cancellation."
         raise ValidationFailed(message, {"reason": message})
-    was_announced = meeting.status is not MeetingStatus.DRAFT
-    meeting.status = MeetingStatus.CANCELLED
-    meeting.cancelled_at = meeting.updated_at = utcnow()
+    was_announced = meeting.is_announced
+    take_step(actor, meeting, MeetingStep.CANCEL)
+    meeting.cancelled_at = meeting.updated_at
     meeting.cancellation_reason = reason[:2000]
     meeting.sequence += 1
     session.flush()

@@ -43,6 +43,49 @@ class MeetingStatus(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class MeetingStep(enum.StrEnum):
+    """What the secretariat does to move a meeting along its lifecycle."""
+
+    ANNOUNCE = "announce"
+    CLOSE_REGISTRATION = "close_registration"
+    REOPEN_REGISTRATION = "reopen_registration"
+    MARK_HELD = "mark_held"
+    ADOPT_MINUTES = "adopt_minutes"
+    CANCEL = "cancel"
+
+    @property
+    def label(self) -> str:
+        return {"announce": "Announce", "close_registration": "Close registration",
+                "reopen_registration": "Reopen registration", "mark_held": "Mark as held",
+                "adopt_minutes": "Adopt the minutes", "cancel": "Cancel the meeting"}[self.value]
+
+    @property
+    def asks_for_reason(self) -> bool:
+        """Taken on a page of its own that asks why (everyone invited is told)."""
+        return self is MeetingStep.CANCEL
+
+    @property
+    def confirmation(self) -> str | None:
+        """The question asked before a step that e-mails the invited states."""
+        return "Announce the meeting and e-mail the invited points of contact?" if self is MeetingStep.ANNOUNCE else None
+
+
+# The lifecycle, one table read by the service (to move), access.py (to allow) and the pages
+# (to offer): each step, the statuses it may be taken from, and the status it leads to.
+MEETING_TRANSITIONS: dict[MeetingStep, tuple[frozenset[MeetingStatus], MeetingStatus]] = {
+    MeetingStep.ANNOUNCE: (frozenset({MeetingStatus.DRAFT}), MeetingStatus.ANNOUNCED),
+    MeetingStep.CLOSE_REGISTRATION: (frozenset({MeetingStatus.ANNOUNCED}), MeetingStatus.REGISTRATION_CLOSED),
+    MeetingStep.REOPEN_REGISTRATION: (frozenset({MeetingStatus.REGISTRATION_CLOSED}), MeetingStatus.ANNOUNCED),
+    MeetingStep.MARK_HELD: (frozenset({MeetingStatus.ANNOUNCED, MeetingStatus.REGISTRATION_CLOSED}),
+                            MeetingStatus.HELD),
+    MeetingStep.ADOPT_MINUTES: (frozenset({MeetingStatus.HELD}), MeetingStatus.MINUTES_ADOPTED),
+    MeetingStep.CANCEL: (frozenset({MeetingStatus.DRAFT, MeetingStatus.ANNOUNCED, MeetingStatus.REGISTRATION_CLOSED}),
+                         MeetingStatus.CANCELLED),
+}
+# Details, agenda and invitations change until the meeting is held or cancelled.
+OPEN_FOR_CHANGES = MEETING_TRANSITIONS[MeetingStep.CANCEL][0]
+
+
 class Attendance(enum.StrEnum):
     IN_PERSON = "in_person"
     REMOTE = "remote"
@@ -110,7 +153,12 @@ class Meeting(Base):
     @property
     def is_open_for_changes(self) -> bool:
         """Details and agenda change until the meeting is held (or cancelled)."""
-        return self.status in (MeetingStatus.DRAFT, MeetingStatus.ANNOUNCED, MeetingStatus.REGISTRATION_CLOSED)
+        return self.status in OPEN_FOR_CHANGES
+
+    @property
+    def is_announced(self) -> bool:
+        """Invited states see it (announced at some point, whatever happened since)."""
+        return self.status is not MeetingStatus.DRAFT
 
 
 class MeetingInvitedState(Base):
@@ -231,6 +279,10 @@ class MinutesVersion(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    @property
+    def is_adopted(self) -> bool:
+        return self.status is MinutesStatus.ADOPTED
 
 
 class MinutesComment(Base):

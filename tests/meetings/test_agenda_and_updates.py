@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.meetings import agenda, service
-from portal.meetings.errors import Locked
+from portal.errors import Locked
 from portal.models import AgendaItem, ItemKind, Meeting
 from tests.conftest import post_form
 from tests.meetings.conftest import calendars, deliver, form, local, new_meeting, payload, shift_meeting, user

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal.errors import Forbidden, ValidationFailed
 from portal.extensions import db
 from portal.meetings import minutes, service
-from portal.meetings.errors import Locked
+from portal.errors import Locked
 from portal.models import Meeting, MinutesComment
 from tests.conftest import post_form
 from tests.meetings.conftest import new_meeting, shift_meeting, user
