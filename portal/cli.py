@@ -162,15 +162,18 @@ def denials_lapse() -> None:
 
 
 @outbox_cli.command("run")
-@click.option("--once", is_flag=True, help="Send what is due and exit (for cron).")
+@click.option("--once", is_flag=True, help="Do what is due and exit (for cron).")
 @click.option("--interval", default=10.0, help="Seconds between rounds when running continuously.")
 def outbox_run(once: bool, interval: float) -> None:
-    """Send queued e-mails over SMTP, with retries and backoff."""
+    """The worker: re-sync attachment wraps after a register change, then send queued e-mails
+    over SMTP, with retries and backoff."""
     import time
 
-    from portal.notifications import alerts, outbox  # noqa: F401  (alerts registers the renderers)
+    from portal.attachments import service as attachments
+    from portal.notifications import outbox
 
     while True:
+        attachments.sync_if_register_changed(db.session)  # long re-wraps run here, not in a request
         try:
             sent = outbox.deliver_pending(db.session)
         except OSError as error:  # smtplib errors are OSErrors: the message is kept for a retry

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
 from portal import access, audit
@@ -298,7 +298,10 @@ def sync_wraps(session: Session, item: Item, *, actor: User | None = None) -> Wr
 
 
 def sync_all(session: Session) -> tuple[int, int]:
-    """sync_wraps for every item that has attachments, one commit per item; returns (added, removed)."""
+    """Batch work (a command or the worker, never a request): sync_wraps for every item that has
+    attachments, committing per item so a long run keeps its progress; then clears the register's
+    stale marks set before it started. Returns (added, removed)."""
+    started = utcnow()
     added = removed = 0
     item_ids = list(session.scalars(select(Attachment.item_id).distinct()))
     for item_id in item_ids:
@@ -308,7 +311,16 @@ def sync_all(session: Session) -> tuple[int, int]:
         changes = sync_wraps(session, item)
         session.commit()
         added, removed = added + len(changes.added), removed + len(changes.removed)
+    session.execute(update(Country).where(Country.wraps_stale_since <= started).values(wraps_stale_since=None))
+    session.commit()
     return added, removed
+
+
+def sync_if_register_changed(session: Session) -> tuple[int, int] | None:
+    """The worker's round: sync_all when a state's status changed since the last sync, else None."""
+    if session.scalar(select(Country.code).where(Country.wraps_stale_since.is_not(None)).limit(1)) is None:
+        return None
+    return sync_all(session)
 
 
 # --- listing --------------------------------------------------------------------------

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import access, audit
-from portal.attachments import service as attachments
 from portal.countries.register import CODE_PUBLISHED, FOUNDING_STATES
 from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.models.base import utcnow
 from portal.models.country import Country, CountryStatus
 from portal.models.user import User
 
@@ -103,9 +103,9 @@ def update_country(
                  details=changes)
     if "status" in changes:
         # A state that became an observer must lose its wraps of non-CLEAR/GREEN files (and
-        # one that became subscribing gains those shared with all subscribing states).
-        session.flush()
-        attachments.sync_all(session)
+        # one that became subscribing gains those shared with all subscribing states). That
+        # walks every file, so the worker does it; access.py already follows the new status.
+        country.wraps_stale_since = utcnow()
     session.commit()
 
 

@@ -40,8 +40,6 @@ def can_still_see(session: Session, user: User, subject_id: str) -> bool:
     return session.scalar(select(Meeting.id).where(Meeting.id == meeting_id, access.meetings_filter(user))) is not None
 
 
-outbox.register_visibility_check(SUBJECT_TYPE, can_still_see)
-
 
 def _invited(session: Session, meeting: Meeting) -> list[str]:
     return [c.code for c in session.scalars(select(Country)) if access.meeting_invites(meeting, c)]

@@ -23,6 +23,9 @@ class Country(Base):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     status: Mapped[CountryStatus] = mapped_column(str_enum(CountryStatus, "country_status"))
     endorsed_on: Mapped[date | None] = mapped_column(Date)
+    # Set when the state's status changes: its attachment wraps are re-synced by batch work
+    # (the outbox worker or `keys sync-wraps`), never inside the web request that changed it.
+    wraps_stale_since: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

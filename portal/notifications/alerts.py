@@ -142,7 +142,3 @@ def render_digest(session: Session, user: User, context: dict[str, Any]) -> tupl
     subject = f"ECHRI Portal daily digest: {len(items)} update{'s' if len(items) != 1 else ''}"
     return subject, render_template("mail/digest.txt", **values), render_template("mail/digest.html", **values)
 
-
-outbox.register_visibility_check("item", can_see_item)
-outbox.register_renderer("item_alert", render_item_alert)
-outbox.register_renderer("digest", render_digest)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 import smtplib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -31,18 +32,28 @@ MAX_ATTEMPTS = 8
 VisibilityCheck = Callable[[Session, User, str], bool]
 Renderer = Callable[[Session, User, dict[str, Any]], "tuple[str, str, str | None] | None"]
 
-_visibility_checks: dict[str, VisibilityCheck] = {}
-_renderers: dict[str, Renderer] = {}
 
 
-def register_visibility_check(subject_type: str, check: VisibilityCheck) -> None:
-    """At send time, `check(session, recipient, subject_id)` must be true or the message is skipped."""
-    _visibility_checks[subject_type] = check
+@dataclass(frozen=True)
+class Registry:
+    """Every kind of queued message, listed once by the app factory (portal.notifications.init_app).
+
+    `renderers[name](session, recipient, context)` writes a message at send time, or None to skip;
+    `visibility_checks[subject_type](session, recipient, subject_id)` must be true at send time
+    or the message is skipped.
+    """
+
+    renderers: Mapping[str, Renderer]
+    visibility_checks: Mapping[str, VisibilityCheck]
 
 
-def register_renderer(name: str, renderer: Renderer) -> None:
-    """`renderer(session, recipient, context)` → (subject, text, html) at send time, or None to skip."""
-    _renderers[name] = renderer
+def init_app(app: Flask, registry: Registry) -> None:
+    app.extensions["portal.outbox"] = registry
+
+
+def _registry() -> Registry:
+    registry: Registry = current_app.extensions["portal.outbox"]
+    return registry
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -83,11 +94,11 @@ def _compose(session: Session, message: OutboxMessage) -> EmailMessage | None:
     if recipient.status is not UserStatus.ACTIVE:
         return None
     if message.subject_type is not None:
-        check = _visibility_checks.get(message.subject_type)
+        check = _registry().visibility_checks.get(message.subject_type)
         if check is None or not check(session, recipient, message.subject_id or ""):
             return None
     if message.renderer is not None:
-        rendered = _renderers[message.renderer](session, recipient, message.context)
+        rendered = _registry().renderers[message.renderer](session, recipient, message.context)
         if rendered is None:
             return None
         subject, text, html = rendered

@@ -157,4 +157,9 @@ def test_a_state_that_becomes_an_observer_loses_its_wrap(app: Flask, make_user: 
         countries.update_country(db.session, db.session.get(User, admin.id), france, name="France",
                                  status=CountryStatus.OBSERVER, endorsed_on=None)
         db.session.remove()
-    assert "FR" not in wrap_owners(app, attachment_id)  # AMBER never reaches observers, not even as a key
+    assert "FR" in wrap_owners(app, attachment_id)  # the request does not walk every file...
+    result = app.test_cli_runner().invoke(args=["outbox", "run", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "FR" not in wrap_owners(app, attachment_id)  # ...the worker does: AMBER never reaches observers, not even as a key
+    with app.app_context():
+        assert db.session.get(Country, "FR").wraps_stale_since is None
