@@ -205,9 +205,15 @@ def bulk_export_filter() -> ColumnElement[bool]:
     return Item.tlp != Tlp.RED
 
 
+def may_email_content(item: Item) -> bool:
+    """TLP in e-mail: only CLEAR and GREEN may carry words of an item (its summary, the reason
+    for its withdrawal); never the body or files. Everything else is a link into the portal."""
+    return item.tlp in (Tlp.CLEAR, Tlp.GREEN)
+
+
 def may_email_summary(item: Item) -> bool:
-    """TLP in e-mail: only CLEAR and GREEN may carry the summary; never the body or files."""
-    return item.tlp in (Tlp.CLEAR, Tlp.GREEN) and item.status is not ItemStatus.WITHDRAWN
+    """A withdrawn item is only its notice: its summary is not repeated."""
+    return may_email_content(item) and item.status is not ItemStatus.WITHDRAWN
 
 
 def notifications_filter(user: User) -> ColumnElement[bool]:

@@ -21,7 +21,8 @@ from portal.models.base import utcnow
 from portal.models.country import Country
 from portal.models.meeting import Delegate, Meeting, MeetingStatus
 from portal.models.user import Role, User, UserStatus
-from portal.notifications import outbox
+from portal.models.notification import AlertTopic, DeliveryMode
+from portal.notifications import outbox, prefs
 
 SUBJECT_TYPE = "meeting"
 INVITATION_SUBJECTS = {
@@ -112,6 +113,14 @@ def _delegate_accounts(session: Session, meeting: Meeting) -> list[User]:
     return [u for u in users if u.country_code == by_email.get(u.email.lower())]
 
 
+def _wanting_reminders(session: Session, users: Iterable[User]) -> list[User]:
+    """Reminders are nudges: whoever set "Meetings: not by e-mail" does not get them (invitations,
+    updates and cancellations still go to points of contact, who must act on them)."""
+    people = list(users)
+    chosen = prefs.preferences_for_users(session, people)
+    return [u for u in people if chosen[u.id][AlertTopic.MEETINGS].mode is not DeliveryMode.OFF]
+
+
 def queue_reminders(session: Session, now: datetime | None = None, registration_days: int = 7,
                     meeting_days: int = 2) -> ReminderRun:
     """Queue the reminders that are due (for cron); each goes out once, however often this runs."""
@@ -123,7 +132,8 @@ def queue_reminders(session: Session, now: datetime | None = None, registration_
     for meeting in closing:
         missing = set(_invited(session, meeting)) - _registered_states(session, meeting)
         key = f"meeting:{meeting.id}:registration-reminder:{meeting.registration_deadline:%Y%m%dT%H%M}"
-        count = _queue(session, spocs_of(session, missing), meeting, key, "meeting_registration_reminder",
+        count = _queue(session, _wanting_reminders(session, spocs_of(session, missing)), meeting, key,
+                       "meeting_registration_reminder",
                        f"Reminder: register your delegation for {meeting.title}")
         if count:
             audit.record(session, "meeting.registration_reminders_queued", actor_label="system",
@@ -136,7 +146,8 @@ def queue_reminders(session: Session, now: datetime | None = None, registration_
         people = {u.id: u for u in spocs_of(session, _registered_states(session, meeting))}
         people.update({u.id: u for u in _delegate_accounts(session, meeting)})
         key = f"meeting:{meeting.id}:reminder:{meeting.starts_at:%Y%m%dT%H%M}"
-        count = _queue(session, sorted(people.values(), key=lambda u: u.email), meeting, key, "meeting_reminder",
+        count = _queue(session, _wanting_reminders(session, sorted(people.values(), key=lambda u: u.email)), meeting,
+                       key, "meeting_reminder",
                        f"Reminder: {meeting.title} starts soon")
         if count:
             audit.record(session, "meeting.reminders_queued", actor_label="system", target_type="meeting",

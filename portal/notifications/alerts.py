@@ -84,6 +84,8 @@ def _mail_context(item: Item) -> dict[str, Any]:
     # kind, originator and a link. The body and attachments never travel by e-mail.
     return {"item": item, "kind_label": KIND_LABELS[item.kind], "url": item_url(item),
             "show_summary": access.may_email_summary(item),
+            "show_reason": item.status is ItemStatus.WITHDRAWN and access.may_email_content(item),
+            "content_in_portal_only": not access.may_email_content(item),
             "unsubscribe_url": f"{current_app.config['BASE_URL'].rstrip('/')}/notifications/unsubscribe/"
                                f"{TOPIC_OF_KIND[item.kind].value}"}
 

@@ -19,4 +19,6 @@ class PreferencesForm(FlaskForm):
     categories = CheckboxesField("At once only for these technologies (none chosen: all)", choices=list(THREAT_CATEGORIES.items()))
     denials = RadioField("Licence-denial notifications", choices=MODE_CHOICES)
     documents = RadioField("Best-practice documents", choices=MODE_CHOICES)
-    meetings = RadioField("Meetings", choices=MODE_CHOICES)
+    meetings = RadioField("Meetings", choices=MODE_CHOICES, description=(
+        "Reminders before registration closes and before a meeting. Invitations, updates and cancellations "
+        "always reach points of contact, who must act on them."))

@@ -1,6 +1,7 @@
 """Alert preferences: what each user gets, immediately, in a daily digest, or not at all."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -81,6 +82,19 @@ def delivery_for(pref: Preference, item: Item) -> DeliveryMode:
 def save_preference(session: Session, actor: User, topic: AlertTopic, mode: DeliveryMode,
                     min_severity: str | None = None, categories: list[str] | None = None) -> None:
     """Store the actor's own choice for one topic."""
+    _store(session, actor, topic, Preference(mode, min_severity, categories or []))
+    session.commit()
+
+
+def save_preferences(session: Session, actor: User, choices: Mapping[AlertTopic, Preference]) -> None:
+    """Store the actor's choices for several topics at once (all or none)."""
+    for topic, choice in choices.items():
+        _store(session, actor, topic, choice)
+    session.commit()
+
+
+def _store(session: Session, actor: User, topic: AlertTopic, choice: Preference) -> None:
+    mode, min_severity, categories = choice.mode, choice.min_severity, choice.categories
     if min_severity and min_severity not in SEVERITIES:
         raise ValidationFailed("Unknown severity.", {"min_severity": "Choose a severity from the list."})
     unknown = [c for c in categories or [] if c not in THREAT_CATEGORIES]
@@ -96,4 +110,3 @@ def save_preference(session: Session, actor: User, topic: AlertTopic, mode: Deli
     audit.record(session, "subscription.changed", actor=actor, target_type="user", target_id=actor.id,
                  details={"topic": topic.value, "mode": mode.value, "min_severity": row.min_severity,
                           "categories": row.categories})
-    session.commit()

@@ -70,3 +70,22 @@ def test_reminders_skip_drafts_and_cancelled_meetings(app: Flask, people: Any, m
         db.session.remove()
     assert (run.registration, run.meeting) == (0, 0)
     assert draft
+
+
+def test_meeting_reminders_honour_not_by_email_but_invitations_do_not(app: Flask, people: Any, mailbox: Any) -> None:
+    from portal.models.notification import AlertTopic, DeliveryMode
+    from portal.notifications import prefs
+
+    with app.app_context():
+        prefs.save_preference(db.session, user(people.fr), AlertTopic.MEETINGS, DeliveryMode.OFF)
+        db.session.remove()
+    new_meeting(app, people.sec, title="Plenary", starts_at=local(10, 9), ends_at=local(10, 17),
+                registration_deadline=local(5, 17))
+    deliver(app)
+    assert [m["Subject"] for m in mailbox.to("spoc@fr.example")] == ["Invitation: Plenary"]  # must act on it
+    mailbox.clear()
+
+    result = app.test_cli_runner().invoke(args=["meetings", "remind"])
+    assert result.exit_code == 0, result.output
+    assert mailbox.to("spoc@fr.example") == []  # a reminder is a nudge they declined
+    assert [m["Subject"] for m in mailbox.to("spoc@de.example")] == ["Reminder: register your delegation for Plenary"]

@@ -271,3 +271,24 @@ def test_two_workers_on_postgresql_send_each_message_once(app: Any, mailbox: Any
         t.join()
     assert sum(results) == 40 and len(mailbox.messages) == 40
     assert len({m["Message-ID"] for m in mailbox.messages}) == 40
+
+
+@pytest.mark.parametrize("tlp, reason_in_mail", [("GREEN", True), ("CLEAR", True), ("AMBER", False)])
+def test_withdrawal_mail_gives_the_reason_only_where_tlp_allows_content(
+        app: Any, mailbox: Any, people: dict[str, Any], tlp: str, reason_in_mail: bool) -> None:
+    import uuid
+
+    from portal.models import Item
+
+    item_id = publish(app, people["dk_spoc"], notice(tlp))
+    deliver(app)
+    mailbox.clear()
+    with app.app_context():
+        item = db.session.get(Item, uuid.UUID(item_id))
+        service.withdraw(db.session, db.session.get(User, people["dk_spoc"].id), item, "Source retracted its claim")
+        db.session.remove()
+    deliver(app)
+    [mail] = mailbox.to(people["fr_spoc"].email)
+    text = mailbox.text(mail)
+    assert ("Source retracted its claim" in text) is reason_in_mail
+    assert "A vendor offers zero-click spyware." not in text  # a withdrawn item's summary is not repeated
