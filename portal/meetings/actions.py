@@ -7,8 +7,9 @@ actions it owns (access.actions_filter).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from portal import access, audit
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.models.base import utcnow
 from portal.models.country import Country
-from portal.models.meeting import ActionItem, ActionKind, ActionStatus, Meeting, MeetingStatus
+from portal.models.meeting import ActionItem, ActionKind, ActionStatus, Meeting
 from portal.models.user import User
 from portal.pagination import Page, paginate
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,7 +22,7 @@ from portal.meetings import times
 from portal.models.base import utcnow
 from portal.models.country import Country
 from portal.models.item import Item, ItemStatus
-from portal.models.meeting import AgendaItem, AgendaItemLink, AgendaVersion, Meeting, MeetingStatus
+from portal.models.meeting import AgendaItem, AgendaItemLink, AgendaVersion, Meeting
 from portal.models.user import User
 
 UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

@@ -23,6 +23,7 @@ from portal.meetings import times
 from portal.models.base import utcnow
 from portal.models.meeting import CalendarToken, Meeting, MeetingStatus
 from portal.models.user import User, UserStatus
+from portal.urls import external_url
 
 PRODID = "-//ECHRI Portal//Meetings//EN"
 TOKEN_PREFIX = "cal_"
@@ -38,7 +39,7 @@ def meeting_uid(meeting: Meeting) -> str:
 
 def meeting_url(meeting: Meeting) -> str:
     """The meeting's page, as an absolute address for e-mails and calendars."""
-    return str(current_app.config["BASE_URL"]).rstrip("/") + f"/meetings/{meeting.id}"
+    return external_url("meetings.detail", meeting_id=meeting.id)
 
 
 def _event(meeting: Meeting, now: datetime, organizer: bool) -> Event:

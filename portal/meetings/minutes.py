@@ -16,7 +16,9 @@ from portal.errors import Forbidden, Locked, NotFound, ValidationFailed
 from portal.meetings import agenda, notify, service, times
 from portal.models.base import utcnow
 from portal.models.country import Country
-from portal.models.meeting import Meeting, MeetingStatus, MeetingStep, Minutes, MinutesComment, MinutesStatus, MinutesVersion
+from portal.models.meeting import (
+    Meeting, MeetingStatus, MeetingStep, Minutes, MinutesComment, MinutesStatus, MinutesVersion,
+)
 from portal.models.user import User
 
 MAX_BODY = 200_000

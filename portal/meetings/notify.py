@@ -7,9 +7,10 @@ registered below, that the recipient may still see the meeting.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 
 from flask import render_template
 from sqlalchemy import func, select
@@ -20,9 +21,10 @@ from portal.meetings import calendar, times
 from portal.models.base import utcnow
 from portal.models.country import Country
 from portal.models.meeting import Delegate, Meeting, MeetingStatus
-from portal.models.user import Role, User, UserStatus
 from portal.models.notification import AlertTopic, DeliveryMode
+from portal.models.user import Role, User, UserStatus
 from portal.notifications import outbox, prefs
+from portal.urls import external_url
 
 SUBJECT_TYPE = "meeting"
 INVITATION_SUBJECTS = {
@@ -89,7 +91,7 @@ def queue_minutes(session: Session, meeting: Meeting, version: int, kind: str) -
     subject = ("Draft minutes for comment: " if kind == "circulated" else "Minutes adopted: ") + meeting.title
     return _queue(session, spocs_of(session, _invited(session, meeting)), meeting,
                   f"meeting:{meeting.id}:minutes-{kind}:{version}", "meeting_minutes", subject, kind=kind,
-                  version=version, minutes_url=calendar.meeting_url(meeting) + "/minutes")
+                  version=version, minutes_url=external_url("meetings.minutes_page", meeting_id=meeting.id))
 
 
 @dataclass

@@ -19,7 +19,6 @@ from portal.models.base import utcnow
 from portal.models.meeting import ActionStatus, Meeting
 from portal.sharing.markdown import render
 
-
 # --- delegations ----------------------------------------------------------------------
 
 def _registration_allowed(meeting: Meeting) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import access
@@ -20,6 +20,7 @@ from portal.models.country import CountryStatus
 from portal.models.item import ItemKind
 from portal.models.meeting import Meeting
 from portal.sharing.markdown import render
+from portal.urls import external_url
 
 __all__ = ["bp", "records_routes"]  # records_routes adds the registration, minutes and action pages to bp
 
@@ -256,7 +257,7 @@ def calendar_settings() -> Any:
             flash("Your calendar address no longer works." if revoked else "You had no calendar address.", "success")
             return redirect(url_for("meetings.calendar_settings"))
         token = calendar.create_feed_token(db.session, current_user)
-        new_url = current_app.config["BASE_URL"].rstrip("/") + url_for("meetings.calendar_feed", token=token)
+        new_url = external_url("meetings.calendar_feed", token=token)
     return render_template("meetings/calendar.html", form=form, new_url=new_url,
                            active=calendar.active_token(db.session, current_user))
 

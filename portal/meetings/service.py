@@ -6,9 +6,10 @@ through the outbox in the same transaction (portal.meetings.notify).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -19,7 +20,9 @@ from portal.errors import Forbidden, Locked, NotFound, ValidationFailed
 from portal.meetings import agenda, notify, times
 from portal.models.base import utcnow
 from portal.models.country import Country, CountryStatus
-from portal.models.meeting import MEETING_TRANSITIONS, Meeting, MeetingInvitedState, MeetingKind, MeetingStatus, MeetingStep
+from portal.models.meeting import (
+    MEETING_TRANSITIONS, Meeting, MeetingInvitedState, MeetingKind, MeetingStatus, MeetingStep,
+)
 from portal.models.user import User
 from portal.pagination import Page, paginate
 

@@ -1,11 +1,10 @@
 """Meeting times: stored in UTC, entered and shown in the meeting's own IANA time zone."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-UTC = timezone.utc
 
 
 @lru_cache(maxsize=1)

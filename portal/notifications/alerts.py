@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -25,6 +25,7 @@ from portal.models.user import Role, User, UserStatus
 from portal.notifications import outbox
 from portal.notifications.prefs import TOPIC_LABELS, TOPIC_OF_KIND, delivery_for, preferences_for_users
 from portal.sharing.schema import KIND_LABELS, KIND_SLUGS
+from portal.urls import external_url
 
 NOTIFYING_EVENTS = (ItemEventKind.PUBLISHED, ItemEventKind.AMENDED, ItemEventKind.WITHDRAWN, ItemEventKind.REVOKED)
 EVENT_VERBS = {ItemEventKind.PUBLISHED: "published", ItemEventKind.AMENDED: "amended",
@@ -54,7 +55,7 @@ def audience_users(session: Session, item: Item) -> list[User]:
 
 
 def item_url(item: Item) -> str:
-    return f"{current_app.config['BASE_URL'].rstrip('/')}/{KIND_SLUGS[item.kind]}/{item.id}"
+    return external_url("sharing.detail", kind=item.kind, item_id=item.id)
 
 
 def on_item_event(session: Session, item: Item, event: ItemEventKind, actor: User) -> None:
@@ -86,8 +87,7 @@ def _mail_context(item: Item) -> dict[str, Any]:
             "show_summary": access.may_email_summary(item),
             "show_reason": item.status is ItemStatus.WITHDRAWN and access.may_email_content(item),
             "content_in_portal_only": not access.may_email_content(item),
-            "unsubscribe_url": f"{current_app.config['BASE_URL'].rstrip('/')}/notifications/unsubscribe/"
-                               f"{TOPIC_OF_KIND[item.kind].value}"}
+            "unsubscribe_url": external_url("notifications.unsubscribe", topic=TOPIC_OF_KIND[item.kind].value)}
 
 
 def render_item_alert(session: Session, user: User, context: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -140,7 +140,7 @@ def render_digest(session: Session, user: User, context: dict[str, Any]) -> tupl
     for item in sorted(items, key=lambda i: (i.kind.value, i.title)):
         sections[TOPIC_LABELS[TOPIC_OF_KIND[item.kind]]].append(_mail_context(item))
     values = {"user": user, "sections": dict(sections), "count": len(items),
-              "preferences_url": f"{current_app.config['BASE_URL'].rstrip('/')}/notifications/preferences"}
+              "preferences_url": external_url("notifications.preferences")}
     subject = f"ECHRI Portal daily digest: {len(items)} update{'s' if len(items) != 1 else ''}"
     return subject, render_template("mail/digest.txt", **values), render_template("mail/digest.html", **values)
 
