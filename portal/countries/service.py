@@ -12,7 +12,7 @@ from portal.countries.register import CODE_PUBLISHED, FOUNDING_STATES
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.models.base import utcnow
 from portal.models.country import Country, CountryStatus
-from portal.models.user import User
+from portal.models.user import Role, User, UserStatus
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2}$")
 
@@ -46,6 +46,13 @@ def get_country(session: Session, code: str) -> Country:
     if country is None:
         raise NotFound()
     return country
+
+
+def points_of_contact(session: Session, country: Country) -> list[User]:
+    """A state's active points of contact, the designated one first (public within the portal)."""
+    return list(session.scalars(select(User).where(
+        User.country_code == country.code, User.role == Role.SPOC, User.status == UserStatus.ACTIVE
+    ).order_by(User.is_designated_poc.desc(), User.name)))
 
 
 def _validate(session: Session, name: str, exclude_code: str | None) -> dict[str, str]:
