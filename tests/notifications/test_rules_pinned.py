@@ -16,12 +16,15 @@ from portal.models import ItemEvent, Notification
 from portal.models.base import utcnow
 from portal.notifications import alerts, outbox
 from tests.conftest import csrf_token, post_form
-from tests.notifications.test_alerts import SECRET_BODY, deliver, notice, people, publish  # noqa: F401 (fixture)
+from tests.notifications import test_alerts
+from tests.notifications.test_alerts import SECRET_BODY, deliver, notice, publish
 from tests.sharing import helpers
 from tests.sharing.helpers import to_form
 
 SUMMARY = "A vendor offers zero-click spyware."  # the summary notice() gives every item
 BELL = 'class="count">'  # the unread counter in the page header
+
+people = test_alerts.people  # the same cast of users: DK author, NO officer and reader, FR SPOC, secretariat, admin
 
 
 def notifications_of(app: Flask, account: Any) -> list[Notification]:
@@ -82,7 +85,7 @@ def test_withdrawal_mails_of_clear_and_green_items_carry_no_summary(app: Flask, 
     deliver(app)
     [alert] = mailbox.to(people["fr_spoc"].email)
     assert alert["Subject"].startswith(f"[TLP:{tlp}] Threat notice withdrawn: Spyware sold to police")
-    html = alert.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    html = alert.get_body(("html",)).get_content()
     for part in (mailbox.text(alert), html):
         assert "Spyware sold to police" in part and f"/threat-notices/{item_id}" in part
         assert SUMMARY not in part and SECRET_BODY not in part
@@ -96,7 +99,7 @@ def test_withdrawal_mails_of_clear_and_green_items_carry_no_summary(app: Flask, 
     [digest] = mailbox.to(people["no_reader"].email)
     text = mailbox.text(digest)
     assert "Spyware sold to police" in text and "withdrawn" in text
-    assert SUMMARY not in text and SUMMARY not in digest.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert SUMMARY not in text and SUMMARY not in digest.get_body(("html",)).get_content()
 
 
 # --- notifications follow visibility -------------------------------------------------------------
