@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev migrate seed bench clean
+.PHONY: run test install install-dev migrate seed bench mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,5 +33,13 @@ bench: install-dev
 	$(BIN)/python bench/attachments.py
 	$(BIN)/python bench/listing.py
 
+# Mutation testing of the access policy, the crypto and the sharing operations (slow; not part
+# of `make test`). Settings are [tool.mutmut] in pyproject.toml; a second run resumes.
+mutate: install-dev
+	$(BIN)/mutmut run
+	$(BIN)/mutmut results
+	$(BIN)/mutmut export-cicd-stats
+	@$(BIN)/python -c "import json; print(json.load(open('mutants/mutmut-cicd-stats.json')))"
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache mutants
