@@ -147,7 +147,7 @@ def load_config(name: str | None, environ: dict[str, str] | None = None) -> dict
             missing.append("PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE")
         if str(settings.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory:"):
             # Limits counted in each process would multiply by the number of processes.
-            missing.append("RATELIMIT_STORAGE_URI (a shared store such as redis://…)")
+            missing.append("RATELIMIT_STORAGE_URI (a store all processes share, e.g. redis://)")
         if missing:
             raise ConfigurationError(
                 "Refusing to start in production: missing " + ", ".join(missing) + "."

@@ -66,7 +66,9 @@ def _refused(message: str = service.GENERIC_LOGIN_ERROR) -> None:
 @bp.errorhandler(RateLimitExceeded)
 def over_limit(_error: RateLimitExceeded) -> Any:
     """Over a limit: the same page and message as a wrong password or a locked account."""
-    _refused()
+    # Not marked as a failed attempt: a refused request charges no limit, so one address
+    # over its limit cannot use up the accounts' allowances.
+    flash(service.GENERIC_LOGIN_ERROR, "error")
     if request.endpoint == "auth.login_mfa":
         return render_template("auth/code.html", form=CodeForm())
     if request.endpoint == "auth.login_enrol":
