@@ -111,16 +111,12 @@ def _release_code_claim(session: Session, attempt: Attempt) -> None:
 
 
 def _refuse_unchecked(session: Session, user: User, step: str) -> None:
-    """Audit an attempt that was not checked at all (locked, inactive, or a code check under way)."""
-    session.refresh(user)
-    if user.status is not UserStatus.ACTIVE:
-        reason = "inactive"
-    elif user.locked_until is not None and user.locked_until > utcnow():
-        reason = "locked"
-    else:
-        reason = "busy"
+    """Audit an attempt refused without a check (locked, not active, or a code check under way).
+
+    Its details carry no `failures` count: that is how the log tells checked attempts apart.
+    """
     audit.record(session, "login.failure", target_type="user", target_id=user.id, actor_label=user.email,
-                 details={"step": step, "reason": reason})
+                 details={"step": step})
     session.commit()
 
 
