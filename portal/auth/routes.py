@@ -186,16 +186,18 @@ def _set_password_page(token: str, purpose: TokenPurpose, template: str) -> Any:
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            service.set_password_with_token(db.session, token, purpose, form.password.data or "")
+            _, ended = service.set_password_with_token(db.session, token, purpose, form.password.data or "")
         except PasswordPolicyError as error:
             form.password.errors = [str(error)]
         except service.AuthError as error:
             flash(str(error), "error")
             return redirect(url_for("auth.login"))
         else:
-            flash("Your password is set. Sign in with it now." if purpose is TokenPurpose.INVITATION
-                  else "Your password has been changed and every session has been signed out. Sign in again.",
-                  "success")
+            if purpose is TokenPurpose.INVITATION:
+                flash("Your password is set. Sign in with it now.", "success")
+            else:
+                flash("Your password has been changed and every session has been signed out. Sign in again."
+                      + ended.tokens_note(), "success")
             return redirect(url_for("auth.login"))
     return render_template(template, form=form, user=record.user)
 

@@ -359,8 +359,11 @@ def request_password_reset(session: Session, email: str) -> None:
         pass  # logged; the visitor sees the same answer either way and can ask again
 
 
-def set_password_with_token(session: Session, token: str, purpose: TokenPurpose, new_password: str) -> User:
-    """Use a reset or invitation link once: set the password, end all existing sessions."""
+def set_password_with_token(
+    session: Session, token: str, purpose: TokenPurpose, new_password: str,
+) -> tuple[User, sessions.Ended]:
+    """Use a reset or invitation link once: set the password; a reset ends every session and
+    revokes every API token. Returns the account and what was ended."""
     now = utcnow()
     record = find_account_token(session, token, purpose, now)
     if record is None:
@@ -379,11 +382,13 @@ def set_password_with_token(session: Session, token: str, purpose: TokenPurpose,
     user.password_changed_at = now
     user.failed_logins = 0
     user.locked_until = None
+    ended = sessions.Ended(0, 0)
     if purpose is TokenPurpose.INVITATION:
         user.status = UserStatus.ACTIVE
         audit.record(session, "invitation.accepted", actor=user, target_type="user", target_id=user.id)
     else:
-        sessions.revoke_all(session, user.id, now)
-        audit.record(session, "password.reset", actor=user, target_type="user", target_id=user.id)
+        ended = sessions.end_access(session, user.id, now)
+        audit.record(session, "password.reset", actor=user, target_type="user", target_id=user.id,
+                     details={"sessions_ended": ended.sessions, "api_tokens_revoked": ended.api_tokens})
     session.commit()
-    return user
+    return user, ended
