@@ -27,7 +27,7 @@ from portal.auth.service import GENERIC_LOGIN_ERROR
 from portal.extensions import db, limiter
 from portal.models import AuditEntry
 from portal.models.base import utcnow
-from tests.conftest import PASSWORD, CSRF_PATTERN, FLASH_ERROR_PATTERN, flash_errors, load_user, sign_in
+from tests.conftest import CSRF_PATTERN, FLASH_ERROR_PATTERN, PASSWORD, flash_errors, load_user, sign_in
 from tests.test_auth import wrong_code
 
 PARALLEL = 50
