@@ -44,6 +44,22 @@ class DefaultConfig:
     PASSWORD_RESET_LIFETIME = timedelta(hours=1)
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT = timedelta(minutes=15)
+    # How long one code check may hold its account's claim (a crashed request frees it then).
+    LOGIN_CODE_CHECK_CLAIM = timedelta(seconds=30)
+    # Rate limits on the sign-in steps (Flask-Limiter notation, ";" between several). Only
+    # FAILED attempts count. Per address first: a whole ministry may sign in from one NAT
+    # address, so it is generous; it stops one address from guessing at, or locking, many
+    # accounts. Per account (the e-mail address entered, known or not) second.
+    LOGIN_ADDRESS_RATE_LIMIT = "100 per hour"
+    LOGIN_ACCOUNT_RATE_LIMIT = "20 per hour;50 per day"
+    # Where the limits are counted: in this process by default; production needs a store all
+    # app processes share, e.g. redis://host:6379/0 (or unix:///path/redis.sock).
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_KEY_PREFIX = "echri"
+    RATELIMIT_STRATEGY = "moving-window"  # exact: no double allowance across a window's edge
+    # If the store is unreachable, sign-in goes on (logged); the per-account lock-out in the
+    # database still holds, so an outage of the store does not lock everyone out.
+    RATELIMIT_SWALLOW_ERRORS = True
     PASSWORD_MIN_LENGTH = 12
     # argon2id parameters (argon2-cffi defaults follow RFC 9106's low-memory profile)
     ARGON2_TIME_COST = 3
@@ -98,6 +114,7 @@ ENV_OVERRIDES = (
     "SECRET_KEY", "DATABASE_URL", "MAIL_BACKEND", "MAIL_SENDER", "SMTP_HOST", "SMTP_PORT",
     "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS", "BASE_URL",
     "PORTAL_MASTER_KEY", "PORTAL_MASTER_KEY_FILE", "ATTACHMENT_STORAGE", "ATTACHMENT_MAX_SIZE",
+    "RATELIMIT_STORAGE_URI", "LOGIN_ADDRESS_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT",
 )
 
 
@@ -128,6 +145,9 @@ def load_config(name: str | None, environ: dict[str, str] | None = None) -> dict
         missing = [key for key in ("SECRET_KEY", "DATABASE_URL") if not settings.get(key)]
         if not (settings.get("PORTAL_MASTER_KEY") or settings.get("PORTAL_MASTER_KEY_FILE")):
             missing.append("PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE")
+        if str(settings.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory:"):
+            # Limits counted in each process would multiply by the number of processes.
+            missing.append("RATELIMIT_STORAGE_URI (a store all processes share, e.g. redis://)")
         if missing:
             raise ConfigurationError(
                 "Refusing to start in production: missing " + ", ".join(missing) + "."

@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from config import load_config
-from portal.extensions import csrf, db, login_manager
+from portal.extensions import csrf, db, limiter, login_manager
 
 
 def create_app(config_name: str | None = None, **overrides: object) -> Flask:
@@ -26,6 +26,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
 
     from portal import cli, guard, notifications, pages
     from portal.account.routes import bp as account_bp

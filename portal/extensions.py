@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from flask import Flask, current_app
 from flask.globals import app_ctx
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, create_engine, event
@@ -68,6 +70,29 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c jit=off"}, **kwargs)
 
 
+class AppLimiter(Limiter):
+    """Flask-Limiter with its counting store kept per app, not per extension object.
+
+    Flask-Limiter keeps the store of the last app it was attached to; the portal builds several
+    apps in one process (tests, a CLI next to a server), and each must count in its own store
+    (`RATELIMIT_STORAGE_URI`: in memory by default, Redis in production).
+    """
+
+    def init_app(self, app: Flask) -> None:
+        super().init_app(app)
+        app.extensions["portal.ratelimit"] = (self._storage, self._limiter)
+
+    @property
+    def storage(self) -> Any:
+        return current_app.extensions["portal.ratelimit"][0]
+
+    @property
+    def limiter(self) -> Any:
+        return current_app.extensions["portal.ratelimit"][1]
+
+
 db = Database()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# No default limits: the sign-in steps declare their own (portal.auth.routes), counting failures.
+limiter = AppLimiter(key_func=get_remote_address)

@@ -21,10 +21,11 @@ from sqlalchemy import inspect, select, text
 from portal import create_app
 from portal.auth import sessions
 from portal.countries import service as countries
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.models import Base, Role, User, UserStatus
 from portal.models.base import utcnow
 from tests.pg import PostgresServer
+from tests.redis_server import RedisServer
 from tests.smtp import SmtpServer
 
 PASSWORD = "amber-harbour-lantern-42"
@@ -45,6 +46,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real Redis for the rate limits (started only when a test asks for it)."""
+    server = RedisServer()
     server.start()
     yield server
     server.stop()
@@ -109,6 +119,7 @@ def app(shared_app: tuple[Flask, dict[str, Any]], smtp_server: SmtpServer, tmp_p
         _empty_database(application)
         countries.seed_register(db.session)
         db.session.remove()
+        limiter.reset()  # rate-limit counters start at zero for each test, like the database
     smtp_server.mailbox.clear()
     yield application
     with application.app_context():

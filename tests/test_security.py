@@ -194,9 +194,11 @@ def test_session_cookie_is_httponly_and_samesite_lax(client: FlaskClient, make_u
     assert not any(a.lower().startswith(("expires=", "max-age=")) for a in attributes)  # a browser-session cookie
 
 
-def test_production_sends_hsts_and_secure_host_only_cookies(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_sends_hsts_and_secure_host_only_cookies(app: Flask, monkeypatch: pytest.MonkeyPatch,
+                                                           redis_server: Any) -> None:
     for key in ("PORTAL_MASTER_KEY_FILE", "PORTAL_CONFIG", "PORTAL_SECRET_KEY", "PORTAL_DATABASE_URL"):
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", redis_server.url)
     monkeypatch.setenv("SECRET_KEY", "p" * 48)
     monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setenv("PORTAL_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())

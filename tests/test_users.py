@@ -298,7 +298,8 @@ def test_disable_and_enable_are_audited(app: Flask, make_user: Any, login_as: An
         entries = db.session.scalars(select(AuditEntry).where(AuditEntry.target_id == str(officer.id))
                                      .order_by(AuditEntry.id)).all()
         assert [(e.action, e.actor_id, e.actor_country, e.details) for e in entries] == [
-            ("user.disabled", str(spoc.id), "DK", {"from": "active", "to": "disabled"}),
+            ("user.disabled", str(spoc.id), "DK", {"from": "active", "to": "disabled", "sessions_ended": 0,
+                                                    "api_tokens_revoked": 0}),
             ("user.enabled", str(spoc.id), "DK", {"from": "disabled", "to": "active"}),
         ]
         db.session.remove()

@@ -48,7 +48,8 @@ def change_password() -> Any:
         except PasswordPolicyError as error:
             form.new_password.errors = [str(error)]
         else:
-            flash(f"Your password has been changed. {ended} other session(s) were signed out.", "success")
+            flash(f"Your password has been changed. {ended.sessions} other session(s) were signed out."
+                  + ended.tokens_note(), "success")
             return redirect(url_for("account.profile"))
     return render_template("account/password.html", form=form)
 

@@ -21,16 +21,16 @@ def update_profile(session: Session, actor: User, *, name: str, position: str | 
     session.commit()
 
 
-def change_password(session: Session, actor: User, *, current: str, new: str, keep_token: str | None) -> int:
-    """Change one's own password; every other session ends. Returns how many ended."""
+def change_password(session: Session, actor: User, *, current: str, new: str, keep_token: str | None) -> sessions.Ended:
+    """Change one's own password; every other session ends and every API token is revoked."""
     if not passwords().verify(actor.password_hash, current):
         raise ValidationFailed("Your current password is not right.",
                                {"current_password": "Your current password is not right."})
     passwords().check_policy(new, context=[actor.email, actor.name])
     actor.password_hash = passwords().hash(new)
     actor.password_changed_at = utcnow()
-    ended = sessions.revoke_all(session, actor.id, utcnow(), keep_token=keep_token)
+    ended = sessions.end_access(session, actor.id, utcnow(), keep_token=keep_token)
     audit.record(session, "password.changed", actor=actor, target_type="user", target_id=actor.id,
-                 details={"sessions_ended": ended})
+                 details={"sessions_ended": ended.sessions, "api_tokens_revoked": ended.api_tokens})
     session.commit()
     return ended

@@ -4,9 +4,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal import audit
@@ -54,6 +54,20 @@ def revoke_token(session: Session, user: User, token_id: uuid.UUID) -> None:
         record.revoked_at = utcnow()
         audit.record(session, "api_token.revoked", actor=user, target_type="api_token", target_id=record.id)
         session.commit()
+
+
+def revoke_all(session: Session, user_id: uuid.UUID, now: datetime) -> int:
+    """Revoke every token of the user (not committed); returns how many were still live."""
+    live = session.execute(
+        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+        .values(revoked_at=now).execution_options(synchronize_session=False)
+    ).rowcount or 0
+    # Expired ones too, so that nothing unrevoked is left behind to reason about later.
+    session.execute(
+        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now).execution_options(synchronize_session=False)
+    )
+    return live
 
 
 def authenticate(session: Session, token: str) -> User | None:

@@ -5,14 +5,16 @@ import time
 import uuid
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from portal.auth import service, totp
 from portal.auth.forms import CodeForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from portal.auth.passwords import PasswordPolicyError
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.models.user import TokenPurpose, User
 
 bp = Blueprint("auth", __name__)
@@ -28,6 +30,52 @@ def _safe_next(target: str | None) -> str:
             and not any(c.isspace() or not c.isprintable() for c in target)):
         return target
     return url_for("main.home")
+
+
+# --- rate limits on the sign-in steps ----------------------------------------------------
+# Only failed attempts count (a whole ministry may sign in from one address). Both limits are
+# tested before the step runs and charged after it failed, so a request refused by the
+# per-address limit never reaches, nor counts against, any account.
+
+def _attempt_failed(_response: Response) -> bool:
+    return bool(g.get("login_failed"))
+
+
+def _account_key() -> str:
+    """The account a sign-in step is about: the e-mail entered, or the pending login's."""
+    if request.endpoint == "auth.login":
+        email = request.form.get("email", "")
+    else:
+        email = (session.get("pending_login") or {}).get("email", "")
+    return "account:" + (service.normalise_email(email)[:254] or "-")
+
+
+per_address = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], scope="login-address",
+    key_func=lambda: "address:" + (get_remote_address() or "-"), deduct_when=_attempt_failed, methods=["POST"])
+per_account = limiter.shared_limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], scope="login-account",
+    key_func=_account_key, deduct_when=_attempt_failed, methods=["POST"])
+
+
+def _refused(message: str = service.GENERIC_LOGIN_ERROR) -> None:
+    g.login_failed = True
+    flash(message, "error")
+
+
+@bp.errorhandler(RateLimitExceeded)
+def over_limit(_error: RateLimitExceeded) -> Any:
+    """Over a limit: the same page and message as a wrong password or a locked account."""
+    # Not marked as a failed attempt: a refused request charges no limit, so one address
+    # over its limit cannot use up the accounts' allowances.
+    flash(service.GENERIC_LOGIN_ERROR, "error")
+    if request.endpoint == "auth.login_mfa":
+        return render_template("auth/code.html", form=CodeForm())
+    if request.endpoint == "auth.login_enrol":
+        user = _pending_user()
+        if user is not None and user.totp_enrolled_at is None:
+            return _enrol_page(user, CodeForm())
+    return render_template("auth/login.html", form=LoginForm())
 
 
 def _pending_user() -> User | None:
@@ -46,6 +94,8 @@ def _finish_login(user: User, token: str) -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@per_address
+@per_account
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -54,15 +104,18 @@ def login() -> Any:
         try:
             user = service.check_password(db.session, form.email.data or "", form.password.data or "")
         except service.AuthError as error:
-            flash(str(error), "error")
+            _refused(str(error))
             return render_template("auth/login.html", form=form), 200
         session.clear()
-        session["pending_login"] = {"uid": str(user.id), "at": time.time(), "next": request.args.get("next")}
+        session["pending_login"] = {"uid": str(user.id), "email": user.email, "at": time.time(),
+                                    "next": request.args.get("next")}
         return redirect(url_for("auth.login_mfa" if user.totp_enrolled_at else "auth.login_enrol"))
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
+@per_address
+@per_account
 def login_mfa() -> Any:
     user = _pending_user()
     if user is None or user.totp_enrolled_at is None:
@@ -73,30 +126,37 @@ def login_mfa() -> Any:
             token = service.verify_totp_login(db.session, user, form.code.data or "",
                                               ip=request.remote_addr, agent=request.user_agent.string)
         except service.AuthError as error:
-            flash(str(error), "error")
+            _refused(str(error))
         else:
             return _finish_login(user, token)
     return render_template("auth/code.html", form=form)
 
 
+def _enrol_page(user: User, form: CodeForm) -> str:
+    secret = service.pending_enrolment_secret(db.session, user)
+    uri = totp.provisioning_uri(secret, user.email)
+    return render_template("auth/enrol.html", form=form, secret=secret, qr_svg=totp.qr_svg(uri))
+
+
 @bp.route("/login/enrol", methods=["GET", "POST"])
+@per_address
+@per_account
 def login_enrol() -> Any:
     user = _pending_user()
     if user is None or user.totp_enrolled_at is not None:
         return redirect(url_for("auth.login"))
-    secret = service.pending_enrolment_secret(db.session, user)
+    service.pending_enrolment_secret(db.session, user)
     form = CodeForm()
     if form.validate_on_submit():
         try:
             token = service.confirm_enrolment(db.session, user, form.code.data or "",
                                               ip=request.remote_addr, agent=request.user_agent.string)
         except service.AuthError as error:
-            flash(str(error), "error")
+            _refused(str(error))
         else:
             flash("Two-step verification is set up. Keep your authenticator app safe.", "success")
             return _finish_login(user, token)
-    uri = totp.provisioning_uri(secret, user.email)
-    return render_template("auth/enrol.html", form=form, secret=secret, qr_svg=totp.qr_svg(uri))
+    return _enrol_page(user, form)
 
 
 @bp.post("/logout")
@@ -126,16 +186,18 @@ def _set_password_page(token: str, purpose: TokenPurpose, template: str) -> Any:
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            service.set_password_with_token(db.session, token, purpose, form.password.data or "")
+            _, ended = service.set_password_with_token(db.session, token, purpose, form.password.data or "")
         except PasswordPolicyError as error:
             form.password.errors = [str(error)]
         except service.AuthError as error:
             flash(str(error), "error")
             return redirect(url_for("auth.login"))
         else:
-            flash("Your password is set. Sign in with it now." if purpose is TokenPurpose.INVITATION
-                  else "Your password has been changed and every session has been signed out. Sign in again.",
-                  "success")
+            if purpose is TokenPurpose.INVITATION:
+                flash("Your password is set. Sign in with it now.", "success")
+            else:
+                flash("Your password has been changed and every session has been signed out. Sign in again."
+                      + ended.tokens_note(), "success")
             return redirect(url_for("auth.login"))
     return render_template(template, form=form, user=record.user)
 

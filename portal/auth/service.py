@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, render_template
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal import audit, mail
 from portal.auth import sessions, totp
 from portal.auth.passwords import Passwords
-from portal.models.base import utcnow
+from portal.models.base import UTCDateTime, utcnow
 from portal.models.user import AccountToken, TokenPurpose, User, UserStatus
 
 GENERIC_LOGIN_ERROR = (
@@ -50,17 +52,80 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
-def _is_locked(user: User, now: datetime) -> bool:
-    return user.locked_until is not None and user.locked_until > now
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in attempt reserved in the database: it counts as a failure until it is right."""
+
+    user_id: uuid.UUID
+    number: int  # 1 .. LOGIN_MAX_FAILURES since the last success or lock-out
+    lock: datetime | None  # the lock-out this attempt started, being the last one allowed
+    code_claim: datetime | None  # the code step's claim on the account, released after the check
 
 
-def _register_failure(session: Session, user: User, now: datetime, step: str) -> None:
-    user.failed_logins += 1
-    details: dict[str, Any] = {"step": step, "failures": user.failed_logins}
-    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = now + current_app.config["LOGIN_LOCKOUT"]
-        user.failed_logins = 0
-        details["locked_until"] = user.locked_until.isoformat()
+def _reserve_attempt(session: Session, user: User, now: datetime, *, code_step: bool = False) -> Attempt | None:
+    """Count one attempt in SQL before the factor is checked; None when the account may not try now.
+
+    One atomic UPDATE does the counting (no read-modify-write on a loaded object), so whatever
+    the concurrency at most LOGIN_MAX_FAILURES attempts are reserved between two lock-outs: the
+    one taking the last slot sets the lock in the same statement and later ones find it. The
+    code step also claims `mfa_attempt_until`, so one code check per account runs at a time.
+    Committed at once: parallel requests must see the reservation, and no row lock is held
+    during the slow check.
+    """
+    config = current_app.config
+    lock_end = now + config["LOGIN_LOCKOUT"]
+    last = User.failed_logins + 1 >= config["LOGIN_MAX_FAILURES"]
+    values: dict[Any, Any] = {
+        User.failed_logins: case((last, 0), else_=User.failed_logins + 1),
+        User.locked_until: case((last, literal(lock_end, UTCDateTime())), else_=None),
+    }
+    statement = update(User).where(
+        User.id == user.id, User.status == UserStatus.ACTIVE,
+        or_(User.locked_until.is_(None), User.locked_until <= now),
+    )
+    claim = None
+    if code_step:
+        claim = now + config["LOGIN_CODE_CHECK_CLAIM"]
+        statement = statement.where(or_(User.mfa_attempt_until.is_(None), User.mfa_attempt_until <= now))
+        values[User.mfa_attempt_until] = claim
+    row = session.execute(
+        statement.values(values).returning(User.failed_logins, User.locked_until)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    session.commit()
+    session.expire(user, ["failed_logins", "locked_until", "mfa_attempt_until"])
+    if row is None:
+        return None
+    failures, locked_until = row
+    if locked_until is not None:
+        return Attempt(user.id, config["LOGIN_MAX_FAILURES"], locked_until, claim)
+    return Attempt(user.id, failures, None, claim)
+
+
+def _release_code_claim(session: Session, attempt: Attempt) -> None:
+    if attempt.code_claim is not None:
+        session.execute(
+            update(User).where(User.id == attempt.user_id, User.mfa_attempt_until == attempt.code_claim)
+            .values(mfa_attempt_until=None).execution_options(synchronize_session=False)
+        )
+
+
+def _refuse_unchecked(session: Session, user: User, step: str) -> None:
+    """Audit an attempt refused without a check (locked, not active, or a code check under way).
+
+    Its details carry no `failures` count: that is how the log tells checked attempts apart.
+    """
+    audit.record(session, "login.failure", target_type="user", target_id=user.id, actor_label=user.email,
+                 details={"step": step})
+    session.commit()
+
+
+def _register_failure(session: Session, user: User, attempt: Attempt, step: str) -> None:
+    """Audit a checked, wrong attempt (already counted when it was reserved)."""
+    details: dict[str, Any] = {"step": step, "failures": attempt.number}
+    _release_code_claim(session, attempt)
+    if attempt.lock is not None:
+        details["locked_until"] = attempt.lock.isoformat()
         audit.record(session, "login.locked", target_type="user", target_id=user.id,
                      actor_label=user.email, details=details)
     else:
@@ -69,40 +134,57 @@ def _register_failure(session: Session, user: User, now: datetime, step: str) ->
     session.commit()
 
 
+def _give_back(session: Session, attempt: Attempt) -> None:
+    """A right password is not a failure: return its reserved attempt (not committed)."""
+    if attempt.lock is not None:
+        # It took the last slot and locked the account: lift exactly that lock, leaving one
+        # attempt (the code) before the next, as if the password had never been counted.
+        statement = update(User).where(User.id == attempt.user_id, User.locked_until == attempt.lock).values(
+            locked_until=None, failed_logins=current_app.config["LOGIN_MAX_FAILURES"] - 1)
+    else:
+        statement = update(User).where(User.id == attempt.user_id, User.failed_logins > 0).values(
+            failed_logins=User.failed_logins - 1)
+    session.execute(statement.execution_options(synchronize_session=False))
+
+
 def check_password(session: Session, email: str, password: str, now: datetime | None = None) -> User:
     """First factor. Returns the user whose second factor is still to be checked."""
     now = now or utcnow()
     user = find_user_by_email(session, email)
-    usable = user is not None and user.status is UserStatus.ACTIVE and not _is_locked(user, now)
-    ok = passwords().verify(user.password_hash if usable and user else None, password)
     if user is None:
+        passwords().verify(None, password)  # the same time as a real check
         audit.record(session, "login.failure", actor_label=normalise_email(email)[:300],
                      details={"step": "password", "reason": "unknown account"})
         session.commit()
         raise AuthError(GENERIC_LOGIN_ERROR)
-    if not usable or not ok:
-        _register_failure(session, user, now, "password")
+    attempt = _reserve_attempt(session, user, now)
+    if attempt is None:
+        passwords().verify(None, password)
+        _refuse_unchecked(session, user, "password")
         raise AuthError(GENERIC_LOGIN_ERROR)
+    if not passwords().verify(user.password_hash, password):
+        _register_failure(session, user, attempt, "password")
+        raise AuthError(GENERIC_LOGIN_ERROR)
+    _give_back(session, attempt)
     assert user.password_hash is not None
     if passwords().needs_rehash(user.password_hash):
         user.password_hash = passwords().hash(password)
-        session.commit()
+    session.commit()
     return user
 
 
 def _complete_login(session: Session, user: User, now: datetime, ip: str | None, agent: str | None) -> str:
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+    # Both factors were right: the attempt budget starts again and the code claim ends.
+    session.execute(
+        update(User).where(User.id == user.id)
+        .values(failed_logins=0, locked_until=None, mfa_attempt_until=None, last_login_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(user, ["failed_logins", "locked_until", "mfa_attempt_until", "last_login_at"])
     token = sessions.start(session, user, now, ip, agent)
     audit.record(session, "login.success", actor=user, target_type="user", target_id=user.id)
     session.commit()
     return token
-
-
-def _check_second_factor_allowed(user: User, now: datetime) -> None:
-    if user.status is not UserStatus.ACTIVE or _is_locked(user, now):
-        raise AuthError(GENERIC_LOGIN_ERROR)
 
 
 def verify_totp_login(
@@ -111,12 +193,18 @@ def verify_totp_login(
 ) -> str:
     """Second factor for an enrolled user; returns the new session token."""
     now = now or utcnow()
-    _check_second_factor_allowed(user, now)
     if user.totp_secret is None or user.totp_enrolled_at is None:
         raise AuthError(GENERIC_LOGIN_ERROR)
-    step = totp.matching_step(user.totp_secret, code, now, user.totp_last_counter)
+    attempt = _reserve_attempt(session, user, now, code_step=True)
+    if attempt is None:
+        _refuse_unchecked(session, user, "totp")
+        raise AuthError(GENERIC_LOGIN_ERROR)
+    session.refresh(user)  # the secret and last counter as they are now, not as first loaded
+    step = None
+    if user.totp_secret is not None and user.totp_enrolled_at is not None:
+        step = totp.matching_step(user.totp_secret, code, now, user.totp_last_counter)
     if step is None:
-        _register_failure(session, user, now, "totp")
+        _register_failure(session, user, attempt, "totp")
         raise AuthError(GENERIC_LOGIN_ERROR)
     # Compare-and-set so two requests racing with the same code cannot both succeed.
     claimed = session.execute(
@@ -124,11 +212,13 @@ def verify_totp_login(
         .where(User.id == user.id)
         .where((User.totp_last_counter.is_(None)) | (User.totp_last_counter < step))
         .values(totp_last_counter=step)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if not claimed:
         session.rollback()
+        _register_failure(session, user, attempt, "totp")
         raise AuthError(GENERIC_LOGIN_ERROR)
-    user.totp_last_counter = step
+    session.expire(user, ["totp_last_counter"])
     audit.record(session, "mfa.verified", actor=user, target_type="user", target_id=user.id)
     return _complete_login(session, user, now, ip, agent)
 
@@ -150,15 +240,29 @@ def confirm_enrolment(
 ) -> str:
     """Confirm TOTP enrolment with a first code; completes the login."""
     now = now or utcnow()
-    _check_second_factor_allowed(user, now)
     if user.totp_enrolled_at is not None or user.totp_secret is None:
         raise AuthError(GENERIC_LOGIN_ERROR)
-    step = totp.matching_step(user.totp_secret, code, now, user.totp_last_counter)
+    attempt = _reserve_attempt(session, user, now, code_step=True)
+    if attempt is None:
+        _refuse_unchecked(session, user, "totp_enrolment")
+        raise AuthError(GENERIC_LOGIN_ERROR)
+    session.refresh(user)
+    step = None
+    if user.totp_enrolled_at is None and user.totp_secret is not None:
+        step = totp.matching_step(user.totp_secret, code, now, user.totp_last_counter)
     if step is None:
-        _register_failure(session, user, now, "totp_enrolment")
+        _register_failure(session, user, attempt, "totp_enrolment")
         raise AuthError("That code is not right. Check the time on your device and try the next code.")
-    user.totp_last_counter = step
-    user.totp_enrolled_at = now
+    claimed = session.execute(
+        update(User).where(User.id == user.id, User.totp_enrolled_at.is_(None))
+        .values(totp_last_counter=step, totp_enrolled_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        session.rollback()
+        _register_failure(session, user, attempt, "totp_enrolment")
+        raise AuthError(GENERIC_LOGIN_ERROR)
+    session.expire(user, ["totp_last_counter", "totp_enrolled_at"])
     audit.record(session, "mfa.enrolled", actor=user, target_type="user", target_id=user.id)
     return _complete_login(session, user, now, ip, agent)
 
@@ -255,8 +359,11 @@ def request_password_reset(session: Session, email: str) -> None:
         pass  # logged; the visitor sees the same answer either way and can ask again
 
 
-def set_password_with_token(session: Session, token: str, purpose: TokenPurpose, new_password: str) -> User:
-    """Use a reset or invitation link once: set the password, end all existing sessions."""
+def set_password_with_token(
+    session: Session, token: str, purpose: TokenPurpose, new_password: str,
+) -> tuple[User, sessions.Ended]:
+    """Use a reset or invitation link once: set the password; a reset ends every session and
+    revokes every API token. Returns the account and what was ended."""
     now = utcnow()
     record = find_account_token(session, token, purpose, now)
     if record is None:
@@ -275,11 +382,13 @@ def set_password_with_token(session: Session, token: str, purpose: TokenPurpose,
     user.password_changed_at = now
     user.failed_logins = 0
     user.locked_until = None
+    ended = sessions.Ended(0, 0)
     if purpose is TokenPurpose.INVITATION:
         user.status = UserStatus.ACTIVE
         audit.record(session, "invitation.accepted", actor=user, target_type="user", target_id=user.id)
     else:
-        sessions.revoke_all(session, user.id, now)
-        audit.record(session, "password.reset", actor=user, target_type="user", target_id=user.id)
+        ended = sessions.end_access(session, user.id, now)
+        audit.record(session, "password.reset", actor=user, target_type="user", target_id=user.id,
+                     details={"sessions_ended": ended.sessions, "api_tokens_revoked": ended.api_tokens})
     session.commit()
-    return user
+    return user, ended

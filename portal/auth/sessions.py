@@ -8,11 +8,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from portal.api import tokens
 from portal.models.user import User, UserSession, UserStatus
 
 TOUCH_INTERVAL = timedelta(seconds=60)  # write last_seen at most once a minute per session
@@ -67,6 +69,26 @@ def revoke_all(session: Session, user_id: uuid.UUID, now: datetime, keep_token: 
     if keep_token is not None:
         statement = statement.where(UserSession.id != token_digest(keep_token))
     return session.execute(statement.values(revoked_at=now)).rowcount or 0
+
+
+@dataclass(frozen=True)
+class Ended:
+    """What `end_access` ended: live web sessions and live personal API tokens."""
+
+    sessions: int
+    api_tokens: int
+
+    def tokens_note(self, whose: str = "Your") -> str:
+        """The sentence telling the API tokens were revoked, for the page (empty if none were)."""
+        return f" {whose} API tokens were revoked." if self.api_tokens else ""
+
+
+def end_access(session: Session, user_id: uuid.UUID, now: datetime, keep_token: str | None = None) -> Ended:
+    """End every web session (but `keep_token`'s) AND revoke every personal API token of the
+    user (not committed). For account recovery and loss of trust: password reset or change,
+    MFA reset, disabling. A token acts with its owner's rights, so it must die with the
+    credentials it was issued under; enabling the account again brings none back."""
+    return Ended(revoke_all(session, user_id, now, keep_token=keep_token), tokens.revoke_all(session, user_id, now))
 
 
 def live_sessions(session: Session, user_id: uuid.UUID) -> list[UserSession]:

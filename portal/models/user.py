@@ -76,8 +76,12 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enrolled_at: Mapped[datetime | None]  # None while enrolment is unconfirmed
     totp_last_counter: Mapped[int | None]  # the last accepted time step: a code works once
+    # Sign-in attempts reserved since the last success (portal.auth.service counts them in SQL
+    # before each check, so parallel guesses cannot outrun the lock-out).
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+    # While set and in the future, one code (TOTP) check for this account is under way.
+    mfa_attempt_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 
 from portal import access
 from portal.auth.service import MailNotSent
+from portal.auth.sessions import Ended
 from portal.countries import service as countries
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import db
@@ -91,7 +92,7 @@ def _act(user_id: uuid.UUID, operation: Any, done: str) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        operation(user)
+        result = operation(user)
     except Forbidden:
         abort(403)
     except ValidationFailed as error:
@@ -99,7 +100,8 @@ def _act(user_id: uuid.UUID, operation: Any, done: str) -> Any:
     except MailNotSent as error:
         flash(f"Saved, but the e-mail could not be sent ({error}). Try again later.", "error")
     else:
-        flash(done.format(name=user.name), "success")
+        note = result.tokens_note(f"{user.name}'s") if isinstance(result, Ended) else ""
+        flash(done.format(name=user.name) + note, "success")
     return redirect(url_for("users.detail", user_id=user.id))
 
 

@@ -85,23 +85,27 @@ def invite(
     return user
 
 
-def set_status(session: Session, actor: User, target: User, status: UserStatus) -> None:
-    """Disable (ending all sessions at once) or re-enable an account."""
+def set_status(session: Session, actor: User, target: User, status: UserStatus) -> sessions.Ended:
+    """Disable (ending all sessions and revoking all API tokens at once) or re-enable an account."""
     if status is UserStatus.INVITED or not access.can_change_status(actor, target):
         raise Forbidden("You may not change this account's status.")
+    ended = sessions.Ended(0, 0)
     if target.status is status:
-        return
+        return ended
     if status is UserStatus.ACTIVE and target.password_hash is None:
         raise ValidationFailed("This person has not accepted the invitation yet; send a new one instead.")
     previous = target.status
     target.status = status
+    details: dict[str, object] = {"from": previous.value, "to": status.value}
     if status is UserStatus.DISABLED:
         target.is_designated_poc = False
-        sessions.revoke_all(session, target.id, utcnow())
+        # Revoked, not merely refused while disabled: enabling the account again revives nothing.
+        ended = sessions.end_access(session, target.id, utcnow())
+        details.update(sessions_ended=ended.sessions, api_tokens_revoked=ended.api_tokens)
     audit.record(session, "user.disabled" if status is UserStatus.DISABLED else "user.enabled",
-                 actor=actor, target_type="user", target_id=target.id,
-                 details={"from": previous.value, "to": status.value})
+                 actor=actor, target_type="user", target_id=target.id, details=details)
     session.commit()
+    return ended
 
 
 def change_role(session: Session, actor: User, target: User, role: Role) -> None:
@@ -120,16 +124,19 @@ def change_role(session: Session, actor: User, target: User, role: Role) -> None
     session.commit()
 
 
-def reset_mfa(session: Session, actor: User, target: User) -> None:
-    """Forget the account's authenticator; it enrols again at the next login."""
+def reset_mfa(session: Session, actor: User, target: User) -> sessions.Ended:
+    """Forget the account's authenticator (it enrols again at the next login); every session
+    ends and every API token is revoked."""
     if not access.can_reset_mfa(actor, target):
         raise Forbidden("You may not reset this account's two-step verification.")
     target.totp_secret = None
     target.totp_enrolled_at = None
     target.totp_last_counter = None
-    sessions.revoke_all(session, target.id, utcnow())
-    audit.record(session, "mfa.reset", actor=actor, target_type="user", target_id=target.id)
+    ended = sessions.end_access(session, target.id, utcnow())
+    audit.record(session, "mfa.reset", actor=actor, target_type="user", target_id=target.id,
+                 details={"sessions_ended": ended.sessions, "api_tokens_revoked": ended.api_tokens})
     session.commit()
+    return ended
 
 
 def designate_poc(session: Session, actor: User, target: User) -> None:
