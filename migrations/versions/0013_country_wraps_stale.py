@@ -4,7 +4,7 @@ The register edit marks the state; the outbox worker (or `keys sync-wraps`) walk
 and clears the mark, so no web request re-wraps the whole store.
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0008
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import portal.models.base
 
 revision = '0013'
-down_revision = '0006'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
