@@ -12,9 +12,12 @@ from portal.extensions import csrf, db, login_manager
 
 def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     """Build the app for `config_name` (default, testing, production); `overrides` win."""
-    app = Flask(__name__, instance_relative_config=False)
     settings = load_config(config_name)
     settings.update(overrides)
+    # INSTANCE_PATH moves the whole instance folder, e.g. to rehearse a restore beside the live one.
+    instance_path = settings.get("INSTANCE_PATH") or None
+    app = Flask(__name__, instance_relative_config=False,
+                instance_path=str(Path(str(instance_path)).resolve()) if instance_path else None)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     settings.setdefault("SECRET_KEY", None)
     if not settings["SECRET_KEY"]:

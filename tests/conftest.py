@@ -25,6 +25,7 @@ from portal.extensions import db
 from portal.models import Base, Role, User, UserStatus
 from portal.models.base import utcnow
 from tests.pg import PostgresServer
+from tests.s3 import S3Server
 from tests.smtp import SmtpServer
 
 PASSWORD = "amber-harbour-lantern-42"
@@ -34,6 +35,8 @@ BACKENDS = ["sqlite", "postgresql"]
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--backend", choices=["all", *BACKENDS], default=os.environ.get("PORTAL_TEST_BACKEND", "all"),
                      help="run on one database only (default: both)")
+    parser.addoption("--store", choices=["all", "local", "s3"], default=os.environ.get("PORTAL_TEST_STORE", "all"),
+                     help="attachment store(s) for tests/attachments (default: both)")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -45,6 +48,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """An S3 API server (moto) for the object-storage backend; started only by tests that ask for it."""
+    server = S3Server()
     server.start()
     yield server
     server.stop()
