@@ -29,6 +29,7 @@ denials_cli = AppGroup("denials", help="Licence-denial notifications.")
 outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
 notify_cli = AppGroup("notify", help="Alert e-mails.")
 keys_cli = AppGroup("keys", help="Key pairs of the states and the secretariat, and the master key.")
+attachments_cli = AppGroup("attachments", help="The attachment store.")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -257,6 +258,18 @@ def keys_sync_wraps() -> None:
     click.echo(f"{added} wrap(s) added, {removed} removed.")
 
 
+@attachments_cli.command("sweep")
+@click.option("--older-than", "hours", default=24.0, type=click.FloatRange(min=0),
+              help="Remove temporary uploads older than this many hours (default 24; running uploads are recent).")
+def attachments_sweep(hours: float) -> None:
+    """Remove temporary uploads left by crashes (local temporary files; S3: abort stale multipart uploads)."""
+    from portal.attachments import service as attachments
+
+    store = attachments.storage()
+    removed = store.sweep_temporary(older_than_seconds=hours * 3600)
+    click.echo(f"{removed} stale temporary upload(s) removed from the {store.describe()}.")
+
+
 @demo_cli.command("seed")
 def demo_seed() -> None:
     """Create demonstration accounts (refused outside the development default)."""
@@ -292,5 +305,5 @@ def meetings_remind(registration_days: int, meeting_days: int) -> None:
 
 def init_app(app: Flask) -> None:
     for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli, outbox_cli, notify_cli,
-                  keys_cli, meetings_cli):
+                  keys_cli, meetings_cli, attachments_cli):
         app.cli.add_command(group)

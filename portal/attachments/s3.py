@@ -100,7 +100,8 @@ class S3Staged:
         self.name = check_name(name)
         self.key = storage.key(name)
         self.committed = False
-        self._buffer = bytearray()
+        self._buffer = bytearray(storage.part_size)  # one part, reused: memory stays flat
+        self._filled = 0
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
 
@@ -110,6 +111,7 @@ class S3Staged:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._buffer = bytearray()
+        self._filled = 0
         if not self.committed and self._upload_id is not None:
             self.abort()
 
@@ -123,14 +125,20 @@ class S3Staged:
             log.exception("could not abort multipart upload %s of %s", upload_id, self.key)
 
     def write(self, data: memoryview) -> int:
-        self._buffer += data
-        part = self.storage.part_size
-        while len(self._buffer) >= part:
-            self._send_part(bytes(self._buffer[:part]))
-            del self._buffer[:part]
+        view = memoryview(data).cast("B")
+        part = len(self._buffer)
+        while view:
+            take = min(len(view), part - self._filled)
+            self._buffer[self._filled:self._filled + take] = view[:take]
+            self._filled += take
+            view = view[take:]
+            if self._filled == part:
+                self._send_part(self._buffer)
+                self._filled = 0
         return len(data)
 
-    def _send_part(self, body: bytes) -> None:
+    def _send_part(self, body: bytes | bytearray) -> None:
+        # The call is synchronous (retries included), so the part buffer can be reused once it returns.
         client, bucket = self.storage.client, self.storage.bucket
         if self._upload_id is None:
             self._upload_id = client.create_multipart_upload(Bucket=bucket, Key=self.key,
@@ -142,15 +150,16 @@ class S3Staged:
     def commit(self) -> str:
         client, bucket = self.storage.client, self.storage.bucket
         if self._upload_id is None:
-            client.put_object(Bucket=bucket, Key=self.key, Body=bytes(self._buffer),
+            client.put_object(Bucket=bucket, Key=self.key, Body=bytes(memoryview(self._buffer)[:self._filled]),
                               ContentType="application/octet-stream")
         else:
-            if self._buffer:
-                self._send_part(bytes(self._buffer))
+            if self._filled:
+                self._send_part(bytes(memoryview(self._buffer)[:self._filled]))
             client.complete_multipart_upload(Bucket=bucket, Key=self.key, UploadId=self._upload_id,
                                              MultipartUpload={"Parts": self._parts})
             self._upload_id = None
         self._buffer = bytearray()
+        self._filled = 0
         self.committed = True
         return self.name
 
