@@ -33,9 +33,9 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal import cli, guard, pages
     from portal.account.routes import bp as account_bp
     from portal.admin.routes import bp as admin_bp
+    from portal.api.routes import bp as api_bp
     from portal.attachments.api import bp as attachments_api_bp
     from portal.attachments.routes import bp as attachments_bp
-    from portal.api.routes import bp as api_bp
     from portal.auth.routes import bp as auth_bp
     from portal.countries.routes import bp as countries_bp
     from portal.keys.routes import bp as keys_bp

@@ -170,7 +170,7 @@ def _libpq_environment(url: str) -> dict[str, str]:
 
 
 def _run(command: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BackupError(f"{Path(command[0]).name} failed: {result.stderr.strip() or result.stdout.strip()}")
 
@@ -215,16 +215,15 @@ def _database_snapshot(out: Path) -> Iterator[tuple[dict[str, int], list[str]]]:
         finally:
             copy.dispose()
         return
-    with _engine().connect().execution_options(isolation_level="REPEATABLE READ") as conn:
-        with conn.begin():
-            conn.execute(text("SET TRANSACTION READ ONLY"))
-            snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
-            counts = _row_counts(conn)
-            names = list(conn.execute(select(Attachment.storage_name)).scalars())
-            # pg_dump sees exactly what this transaction sees while it stays open.
-            _run([pg_binary("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-                  f"--snapshot={snapshot}", f"--file={out}"], _libpq_environment(url))
-            yield counts, names
+    with _engine().connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+        conn.execute(text("SET TRANSACTION READ ONLY"))
+        snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+        counts = _row_counts(conn)
+        names = list(conn.execute(select(Attachment.storage_name)).scalars())
+        # pg_dump sees exactly what this transaction sees while it stays open.
+        _run([pg_binary("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+              f"--snapshot={snapshot}", f"--file={out}"], _libpq_environment(url))
+        yield counts, names
 
 
 def create_backup(directory: Path) -> BackupResult:

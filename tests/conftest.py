@@ -227,7 +227,7 @@ def post_form(client: FlaskClient, url: str, data: dict[str, Any] | None = None,
 
 # --- helpers for tests that drive the real pages and look at the database ---------------
 
-FLASH_ERROR_PATTERN = re.compile(r'<div class="notice notice-error" role="alert">(.*?)</div>', re.S)
+FLASH_ERROR_PATTERN = re.compile(r'<div class="notice notice-error" role="alert">(.*?)</div>', re.DOTALL)
 
 
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, code: str | None = None,

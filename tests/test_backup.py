@@ -21,10 +21,11 @@ from flask import Flask
 from sqlalchemy import func, inspect, select, text
 
 from portal import backup, create_app
-from portal.attachments import download, service as attachments
+from portal.attachments import download
+from portal.attachments import service as attachments
 from portal.crypto import keys as ck
 from portal.extensions import db
-from portal.models import Attachment, AttachmentKeyWrap, Item, ItemKind, Role, User
+from portal.models import Attachment, AttachmentKeyWrap, ItemKind, Role, User
 from portal.sharing import service as sharing
 from tests.attachments.conftest import pdf_bytes, threat_payload
 from tests.conftest import Account

@@ -13,9 +13,9 @@ import io
 import logging
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, Self, cast
 
-from portal.attachments.storage import DEFAULT_SWEEP_AGE, _NAME, check_name, new_name
+from portal.attachments.storage import _NAME, DEFAULT_SWEEP_AGE, check_name, new_name
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ MIN_PART_SIZE = 5 * 1024 * 1024  # the S3 API's minimum for every part but the l
 def _client_error() -> type[Exception]:
     from botocore.exceptions import ClientError
 
-    return ClientError
+    return cast(type[Exception], ClientError)
 
 
 class S3Object(io.RawIOBase):
@@ -39,10 +39,14 @@ class S3Object(io.RawIOBase):
             response = storage.client.get_object(Bucket=storage.bucket, Key=key)
         except _client_error() as error:
             raise FileNotFoundError(f"s3://{storage.bucket}/{key}: {error}") from None
-        self.size: int = int(response["ContentLength"])
+        self._size = int(response["ContentLength"])
         self._etag: str = response["ETag"]
         self._body: Any = response["Body"]
         self._pos = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
 
     def readable(self) -> bool:
         return True
@@ -105,7 +109,7 @@ class S3Staged:
         self._upload_id: str | None = None
         self._parts: list[dict[str, Any]] = []
 
-    def __enter__(self) -> S3Staged:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, Self, runtime_checkable
 
 _NAME = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{32}\.enc$")
 _TEMP_PREFIX = ".tmp-"
@@ -50,7 +50,8 @@ def check_name(name: str) -> str:
 class StoredFile(Protocol):
     """A stored file opened for reading: a binary stream that knows its size and can rewind."""
 
-    size: int
+    @property
+    def size(self) -> int: ...
 
     def read(self, size: int = -1, /) -> bytes: ...
 
@@ -66,7 +67,7 @@ class Staged(Protocol):
 
     name: str
 
-    def __enter__(self) -> Staged: ...
+    def __enter__(self) -> Self: ...
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None: ...
@@ -118,7 +119,7 @@ class LocalFile(io.FileIO):
     """A stored file in the local folder (unbuffered: decryption reads in large batches anyway)."""
 
     @property
-    def size(self) -> int:  # type: ignore[override]
+    def size(self) -> int:
         return os.fstat(self.fileno()).st_size
 
 
@@ -142,7 +143,7 @@ class StagedFile:
         self._pool: ThreadPoolExecutor | None = None
         self._syncing: Future[None] | None = None
 
-    def __enter__(self) -> StagedFile:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

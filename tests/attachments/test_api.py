@@ -11,7 +11,14 @@ from flask import Flask
 
 from portal.extensions import db
 from portal.models import Role, User
-from tests.attachments.conftest import count_attachments, pdf_bytes, read_stored, stored_files, wrap_owners, write_stored
+from tests.attachments.conftest import (
+    count_attachments,
+    pdf_bytes,
+    read_stored,
+    stored_files,
+    wrap_owners,
+    write_stored,
+)
 from tests.conftest import audit_actions
 
 tokens = pytest.importorskip("portal.api.tokens", reason="personal API tokens (portal.api.tokens) not available yet")

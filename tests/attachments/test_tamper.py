@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
+from portal.crypto.stream import CHUNK_SIZE, HEADER_SIZE, TAG_SIZE
 from portal.extensions import db
 from portal.models import Attachment, AttachmentKeyWrap, Role
-from portal.crypto.stream import CHUNK_SIZE, HEADER_SIZE, TAG_SIZE
 from tests.attachments.conftest import attachment_row, delete_stored, pdf_bytes, read_stored, write_stored
 from tests.conftest import audit_actions
 

@@ -12,7 +12,12 @@ from flask import Flask
 from portal.attachments.download import NoWrapForOwner
 from portal.models import Role
 from tests.attachments.conftest import (
-    count_attachments, decrypt_as_owner, pdf_bytes, stored_files, upload, wrap_owners,
+    count_attachments,
+    decrypt_as_owner,
+    pdf_bytes,
+    stored_files,
+    upload,
+    wrap_owners,
 )
 from tests.conftest import audit_actions
 
@@ -317,7 +322,7 @@ def test_attachments_for_lists_what_the_user_may_open(app: Flask, make_user: Any
     officer, reader, outsider = make_user(Role.OFFICER, "NO"), make_user(Role.READER, "NO"), make_user(Role.SPOC, "FI")
     with app.app_context():
         item = db.session.get(Item, item_id)
-        listed = lambda account: [a.id for a in attachments_for(db.session, db.session.get(User, account.id), item)]  # noqa: E731
+        listed = lambda account: [a.id for a in attachments_for(db.session, db.session.get(User, account.id), item)]
         assert listed(officer) == [first, second]
         assert listed(reader) == []  # RED: not for readers
         assert listed(outsider) == []
