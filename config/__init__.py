@@ -69,8 +69,22 @@ class DefaultConfig:
     HSTS = False
     PAGE_SIZE = 25
 
-    # Attachments: encrypted files land here (default: <instance>/attachments); size limit per file.
-    ATTACHMENT_STORAGE: str | None = None
+    # Every path follows configuration. INSTANCE_PATH moves the whole instance folder (database,
+    # secret key, master key file, attachments, mail drop); the settings below move one thing each.
+    INSTANCE_PATH: str | None = None  # default: Flask's instance folder beside the package
+    MAIL_FOLDER: str | None = None  # console mail backend's .eml drop (default: <instance>/mail)
+
+    # Attachments: "local" (a folder) or "s3" (S3-compatible object storage: AWS S3, MinIO, Ceph).
+    ATTACHMENT_BACKEND = "local"
+    ATTACHMENT_STORAGE: str | None = None  # the local folder (default: <instance>/attachments)
+    ATTACHMENT_S3_BUCKET: str | None = None
+    ATTACHMENT_S3_PREFIX = ""  # key prefix inside the bucket
+    ATTACHMENT_S3_ENDPOINT_URL: str | None = None  # MinIO/Ceph/other; unset means AWS
+    ATTACHMENT_S3_REGION: str | None = None
+    # Unset: boto3's own chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, profiles, instance roles).
+    ATTACHMENT_S3_ACCESS_KEY_ID: str | None = None
+    ATTACHMENT_S3_SECRET_ACCESS_KEY: str | None = None
+    ATTACHMENT_S3_PART_SIZE = 8 * 1024 * 1024  # multipart part size: the memory one upload holds
     ATTACHMENT_MAX_SIZE = 100 * 1024 * 1024
     # Whole-request ceiling for every endpoint; uploads set their own (file limit + 1 MiB of framing).
     MAX_CONTENT_LENGTH = ATTACHMENT_MAX_SIZE + 1024 * 1024
@@ -115,6 +129,9 @@ ENV_OVERRIDES = (
     "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS", "BASE_URL",
     "PORTAL_MASTER_KEY", "PORTAL_MASTER_KEY_FILE", "ATTACHMENT_STORAGE", "ATTACHMENT_MAX_SIZE",
     "RATELIMIT_STORAGE_URI", "LOGIN_ADDRESS_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT",
+    "INSTANCE_PATH", "MAIL_FOLDER", "ATTACHMENT_BACKEND", "ATTACHMENT_S3_BUCKET", "ATTACHMENT_S3_PREFIX",
+    "ATTACHMENT_S3_ENDPOINT_URL", "ATTACHMENT_S3_REGION", "ATTACHMENT_S3_ACCESS_KEY_ID",
+    "ATTACHMENT_S3_SECRET_ACCESS_KEY", "ATTACHMENT_S3_PART_SIZE",
 )
 
 

@@ -12,9 +12,12 @@ from portal.extensions import csrf, db, limiter, login_manager
 
 def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     """Build the app for `config_name` (default, testing, production); `overrides` win."""
-    app = Flask(__name__, instance_relative_config=False)
     settings = load_config(config_name)
     settings.update(overrides)
+    # INSTANCE_PATH moves the whole instance folder, e.g. to rehearse a restore beside the live one.
+    instance_path = settings.get("INSTANCE_PATH") or None
+    app = Flask(__name__, instance_relative_config=False,
+                instance_path=str(Path(str(instance_path)).resolve()) if instance_path else None)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     settings.setdefault("SECRET_KEY", None)
     if not settings["SECRET_KEY"]:
@@ -31,9 +34,9 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal import cli, guard, notifications, pages
     from portal.account.routes import bp as account_bp
     from portal.admin.routes import bp as admin_bp
+    from portal.api.routes import bp as api_bp
     from portal.attachments.api import bp as attachments_api_bp
     from portal.attachments.routes import bp as attachments_bp
-    from portal.api.routes import bp as api_bp
     from portal.auth.routes import bp as auth_bp
     from portal.countries.routes import bp as countries_bp
     from portal.keys.routes import bp as keys_bp

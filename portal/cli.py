@@ -29,6 +29,8 @@ denials_cli = AppGroup("denials", help="Licence-denial notifications.")
 outbox_cli = AppGroup("outbox", help="The e-mail outbox.")
 notify_cli = AppGroup("notify", help="Alert e-mails.")
 keys_cli = AppGroup("keys", help="Key pairs of the states and the secretariat, and the master key.")
+attachments_cli = AppGroup("attachments", help="The attachment store.")
+backup_cli = AppGroup("backup", help="Signed backups of the database and the attachment store.")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -260,6 +262,73 @@ def keys_sync_wraps() -> None:
     click.echo(f"{added} wrap(s) added, {removed} removed.")
 
 
+@attachments_cli.command("sweep")
+@click.option("--older-than", "hours", default=24.0, type=click.FloatRange(min=0),
+              help="Remove temporary uploads older than this many hours (default 24; running uploads are recent).")
+def attachments_sweep(hours: float) -> None:
+    """Remove temporary uploads left by crashes (local temporary files; S3: abort stale multipart uploads)."""
+    from portal.attachments import service as attachments
+
+    store = attachments.storage()
+    removed = store.sweep_temporary(older_than_seconds=hours * 3600)
+    click.echo(f"{removed} stale temporary upload(s) removed from the {store.describe()}.")
+
+
+@backup_cli.command("create")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def backup_create(directory: Path) -> None:
+    """Write a consistent, signed copy of the database and the attachment store into DIRECTORY (new or empty)."""
+    from portal import backup
+
+    try:
+        result = backup.create_backup(directory)
+    except backup.BackupError as error:
+        fail(str(error), 1)
+    click.echo(f"backup written to {result.directory}: database and {result.files} attachment file(s), "
+               f"{sum(result.row_counts.values())} rows.")
+    click.echo(f"signed by the secretariat key {result.fingerprint}")
+    click.echo("  record this fingerprint apart from the backups: `backup verify` and `backup restore` "
+               "take it as --fingerprint.")
+    click.echo(f"The master key is NOT in the backup. It comes from {result.master_key_location}; keep a copy "
+               "offline, apart from the backups (a sealed envelope or a second KMS): without it nothing restored "
+               "can be decrypted, and with the backups it decrypts everything.")
+
+
+@backup_cli.command("verify")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--fingerprint", default=None,
+              help="Secretariat signing key fingerprint to trust (default: this installation's secretariat keys).")
+def backup_verify(directory: Path, fingerprint: str | None) -> None:
+    """Check a backup's signature and every file's digest without restoring it."""
+    from portal import backup
+
+    try:
+        fields = backup.verify_backup(directory, fingerprint)
+    except backup.BackupError as error:
+        fail(f"the backup does not verify: {error}", 1)
+    click.echo(f"backup verified: {fields['database']['dialect']} database and {fields['store']['files']} "
+               f"attachment file(s), made {fields['created_at']}, signed by {fields['signer']['fingerprint']}.")
+
+
+@backup_cli.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--fingerprint", required=True,
+              help="Secretariat signing key fingerprint the backup must be signed with (from `backup create`).")
+def backup_restore(directory: Path, fingerprint: str) -> None:
+    """Verify a backup, then restore it into the configured empty database and empty attachment store."""
+    from portal import backup
+
+    try:
+        fields = backup.restore_backup(directory, fingerprint)
+    except backup.BackupError as error:
+        fail(f"restore failed: {error}", 1)
+    click.echo(f"restored: {sum(fields['database']['row_counts'].values())} rows and {fields['store']['files']} "
+               f"attachment file(s) into {current_app.config['DATABASE_URL'].split('@')[-1]} and the configured store.")
+    if not backup.master_key_matches(fields):
+        click.echo("Warning: the configured master key is not the one the backup's keys were wrapped with "
+                   f"({fields['master_key_id']}); configure that key before serving.", err=True)
+
+
 @demo_cli.command("seed")
 def demo_seed() -> None:
     """Create demonstration accounts (refused outside the development default)."""
@@ -295,5 +364,5 @@ def meetings_remind(registration_days: int, meeting_days: int) -> None:
 
 def init_app(app: Flask) -> None:
     for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli, outbox_cli, notify_cli,
-                  keys_cli, meetings_cli):
+                  keys_cli, meetings_cli, attachments_cli, backup_cli):
         app.cli.add_command(group)

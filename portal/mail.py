@@ -5,12 +5,12 @@ import smtplib
 import socket
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 from portal.models.base import utcnow
 
@@ -37,8 +37,8 @@ class Transport(Protocol):
 class _ConsoleTransport:
     """Development: print the text part and keep the whole message as an .eml file."""
 
-    def __init__(self, instance_path: str) -> None:
-        self.folder = Path(instance_path) / "mail"
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def send(self, message: EmailMessage) -> None:
@@ -63,7 +63,7 @@ def transport(config: Mapping[str, Any], instance_path: str) -> Iterator[Transpo
     """One connection for many messages (the outbox worker sends in batches)."""
     backend = config["MAIL_BACKEND"]
     if backend == "console":
-        yield _ConsoleTransport(instance_path)
+        yield _ConsoleTransport(config.get("MAIL_FOLDER") or Path(instance_path) / "mail")
         return
     if backend != "smtp":
         raise ValueError(f"unknown MAIL_BACKEND {backend!r}")

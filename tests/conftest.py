@@ -26,6 +26,7 @@ from portal.models import Base, Role, User, UserStatus
 from portal.models.base import utcnow
 from tests.pg import PostgresServer
 from tests.redis_server import RedisServer
+from tests.s3 import S3Server
 from tests.smtp import SmtpServer
 
 PASSWORD = "amber-harbour-lantern-42"
@@ -35,6 +36,8 @@ BACKENDS = ["sqlite", "postgresql"]
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--backend", choices=["all", *BACKENDS], default=os.environ.get("PORTAL_TEST_BACKEND", "all"),
                      help="run on one database only (default: both)")
+    parser.addoption("--store", choices=["all", "local", "s3"], default=os.environ.get("PORTAL_TEST_STORE", "all"),
+                     help="attachment store(s) for tests/attachments (default: both)")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -55,6 +58,15 @@ def postgres() -> Iterator[PostgresServer]:
 def redis_server() -> Iterator[RedisServer]:
     """A real Redis for the rate limits (started only when a test asks for it)."""
     server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """An S3 API server (moto) for the object-storage backend; started only by tests that ask for it."""
+    server = S3Server()
     server.start()
     yield server
     server.stop()
@@ -226,7 +238,7 @@ def post_form(client: FlaskClient, url: str, data: dict[str, Any] | None = None,
 
 # --- helpers for tests that drive the real pages and look at the database ---------------
 
-FLASH_ERROR_PATTERN = re.compile(r'<div class="notice notice-error" role="alert">(.*?)</div>', re.S)
+FLASH_ERROR_PATTERN = re.compile(r'<div class="notice notice-error" role="alert">(.*?)</div>', re.DOTALL)
 
 
 def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, code: str | None = None,

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import access, audit
 from portal.attachments.service import audience, originator_owner, storage, sync_wraps
-from portal.attachments.storage import Storage, StorageError
+from portal.attachments.storage import AttachmentStore, StorageError, StoredFile
 from portal.crypto import keys as ck
 from portal.crypto.errors import CryptoError
 from portal.crypto.manifest import signature_bundle, verify_manifest
@@ -64,7 +63,7 @@ class VerifiedFile:
     filename: str
     media_type: str
     size: int
-    _file: BinaryIO
+    _file: StoredFile
     _data_key: bytes
 
     def chunks(self) -> Iterator[bytes]:
@@ -125,7 +124,7 @@ def verified_manifest(session: Session, attachment: Attachment, item: Item) -> d
 
 
 def open_verified(session: Session, attachment: Attachment, owner: str | None, *,
-                  store: Storage | None = None) -> VerifiedFile:
+                  store: AttachmentStore | None = None) -> VerifiedFile:
     """Verify everything and open the file for `owner` through that owner's own wrap.
 
     Raises NoWrapForOwner when the owner has no wrap (not in the audience), IntegrityFailure
@@ -158,14 +157,14 @@ def open_verified(session: Session, attachment: Attachment, owner: str | None, *
     return VerifiedFile(attachment, fields["filename"], fields["media_type"], fields["size"], handle, data_key)
 
 
-def _authenticate(handle: BinaryIO, data_key: bytes, fields: dict[str, Any]) -> None:
+def _authenticate(handle: StoredFile, data_key: bytes, fields: dict[str, Any]) -> None:
     """Authenticate every chunk and check the plaintext against the signed digest.
 
     The ciphertext's SHA-256 is not recomputed here: any change to the stored bytes already
     fails the STREAM tags under this attachment's own key, and the signed plaintext digest
     binds the content. (The ciphertext digest stays in the manifest for keyless storage checks.)
     """
-    size = os.fstat(handle.fileno()).st_size
+    size = handle.size
     if size != fields["ciphertext_size"]:
         raise IntegrityFailure(f"stored file is {size} bytes, the manifest says {fields['ciphertext_size']}")
     try:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal import access, audit
 from portal.attachments.content import SNIFF_BYTES, detect, sanitise_filename
-from portal.attachments.storage import Storage
+from portal.attachments.storage import AttachmentStore, store_from_config
 from portal.crypto import keys as ck
 from portal.crypto.errors import CryptoError
 from portal.crypto.manifest import canonical_manifest, sign_manifest
@@ -53,10 +53,24 @@ class DataKeyUnavailable(CryptoError):
 
 # --- configuration --------------------------------------------------------------------
 
-def storage() -> Storage:
-    """The app's attachment storage (ATTACHMENT_STORAGE, default instance/attachments)."""
-    root = current_app.config.get("ATTACHMENT_STORAGE") or Path(current_app.instance_path) / "attachments"
-    return Storage(root)
+_STORE_SETTINGS = ("ATTACHMENT_BACKEND", "ATTACHMENT_STORAGE", "ATTACHMENT_S3_BUCKET", "ATTACHMENT_S3_PREFIX",
+                   "ATTACHMENT_S3_ENDPOINT_URL", "ATTACHMENT_S3_REGION", "ATTACHMENT_S3_ACCESS_KEY_ID",
+                   "ATTACHMENT_S3_SECRET_ACCESS_KEY", "ATTACHMENT_S3_PART_SIZE")
+
+
+def storage() -> AttachmentStore:
+    """The app's attachment store, chosen by ATTACHMENT_BACKEND (local folder by default, or S3).
+
+    Kept per app and settings: an S3 client is costly to build and safe to share between threads.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    key = (app.instance_path, *(str(app.config.get(name)) for name in _STORE_SETTINGS))
+    cached = app.extensions.get("portal.attachment_store")
+    if cached is None or cached[0] != key:
+        cached = (key, store_from_config(app.config, Path(app.instance_path)))
+        app.extensions["portal.attachment_store"] = cached
+    store: AttachmentStore = cached[1]
+    return store
 
 
 def max_size() -> int:
@@ -154,7 +168,7 @@ class LimitedReader:
 
 
 def store_attachment(session: Session, actor: User, item: Item, filename: str, source: Source, *,
-                     limit: int | None = None, store: Storage | None = None) -> Attachment:
+                     limit: int | None = None, store: AttachmentStore | None = None) -> Attachment:
     """Encrypt, sign and store a file for `item`; on any failure nothing is left, in storage or database."""
     if not access.can_attach(actor, item):
         raise Forbidden("Only the originating state attaches files: its editors to drafts, its point of contact "
@@ -196,7 +210,7 @@ def store_attachment(session: Session, actor: User, item: Item, filename: str, s
                 "signing_key_fingerprint": ck.fingerprint(signer.public_key),
             }
             manifest = canonical_manifest(fields)
-            final_name = store.new_name()
+            final_name = staged.name
             attachment = Attachment(
                 id=attachment_id, item_id=item.id, item_version=item.version, filename=name,
                 media_type=kind.media_type, size=result.plaintext_size, plaintext_sha256=result.plaintext_sha256,
@@ -213,7 +227,7 @@ def store_attachment(session: Session, actor: User, item: Item, filename: str, s
                                   "size": result.plaintext_size, "sha256": result.plaintext_sha256,
                                   "tlp": item.tlp.value, "wrapped_for": owners})
             session.flush()
-            staged.commit(final_name)
+            staged.commit()
         session.commit()
     except BaseException:
         session.rollback()

@@ -11,7 +11,14 @@ from flask import Flask
 
 from portal.extensions import db
 from portal.models import Role, User
-from tests.attachments.conftest import count_attachments, pdf_bytes, stored_files, stored_path, wrap_owners
+from tests.attachments.conftest import (
+    count_attachments,
+    pdf_bytes,
+    read_stored,
+    stored_files,
+    wrap_owners,
+    write_stored,
+)
 from tests.conftest import audit_actions
 
 tokens = pytest.importorskip("portal.api.tokens", reason="personal API tokens (portal.api.tokens) not available yet")
@@ -100,8 +107,7 @@ def test_api_upload_rules(app: Flask, client: Any, bearer: Any, spoc: Any, make_
 def test_api_tampered_file_gives_json_error_and_audit(app: Flask, client: Any, bearer: Any, make_user: Any,
                                                       make_item: Any, store: Any) -> None:
     attachment_id = store(make_item(countries=["NO"]), pdf_bytes(100_000))
-    path = stored_path(app, attachment_id)
-    path.write_bytes(path.read_bytes()[:-1])
+    write_stored(app, attachment_id, read_stored(app, attachment_id)[:-1])
     response = client.get(f"/api/v1/attachments/{attachment_id}", headers=bearer(make_user(Role.OFFICER, "NO")))
     assert response.status_code == 500
     assert response.get_json()["error"]["code"] == "integrity_check_failed"

@@ -4,7 +4,12 @@ from __future__ import annotations
 import pytest
 
 from portal.attachments.content import (
-    UnsupportedType, ascii_fallback, content_disposition, detect, sanitise_filename, size_label,
+    UnsupportedType,
+    ascii_fallback,
+    content_disposition,
+    detect,
+    sanitise_filename,
+    size_label,
 )
 
 

@@ -18,7 +18,7 @@ from portal.crypto.keys import fingerprint
 from portal.extensions import db
 from portal.keys import service as keys
 from portal.models import AttachmentKeyWrap, KeyPurpose, Role, StateKey
-from tests.attachments.conftest import pdf_bytes
+from tests.attachments.conftest import pdf_bytes, snapshot_store
 from tests.attachments.test_bundle import OPENSSL, openssl_verify
 from tests.conftest import audit_actions
 
@@ -97,7 +97,8 @@ def test_rotate_master_rewraps_without_touching_content(app: Flask, make_user: A
                                                         make_item: Any, store: Any, tmp_path: Path) -> None:
     item_id = make_item(countries=["NO"])
     files = {store(item_id, data): data for data in (pdf_bytes(), pdf_bytes(200_000))}
-    storage_before = {p: p.read_bytes() for p in Path(app.instance_path, "attachments").rglob("*.enc")}
+    storage_before = snapshot_store(app)
+    assert len(storage_before) == len(files)
     key_file = Path(app.instance_path) / "master.key"
     old_key = key_file.read_bytes()
 
@@ -113,7 +114,7 @@ def test_rotate_master_rewraps_without_touching_content(app: Flask, make_user: A
     assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
     assert not Path(app.instance_path, "master.key.new").exists()
     # Content untouched, keys re-wrapped under the new master key only.
-    assert {p: p.read_bytes() for p in storage_before} == storage_before
+    assert snapshot_store(app) == storage_before
     with app.app_context():
         new_id = FileKeyProvider(key_file).key_id()
         assert {k.master_key_id for k in db.session.scalars(select(StateKey))} == {new_id}
@@ -149,7 +150,8 @@ def test_rotate_country_keeps_files_readable_and_old_signatures_verifiable(
         app: Flask, make_user: Any, login_as: Any, make_item: Any, store: Any, tmp_path: Path) -> None:
     item_id = make_item(countries=["NO"])
     old_files = {store(item_id, data): data for data in (pdf_bytes(), pdf_bytes(150_000))}
-    storage_before = {p: p.read_bytes() for p in Path(app.instance_path, "attachments").rglob("*.enc")}
+    storage_before = snapshot_store(app)
+    assert len(storage_before) == len(old_files)
     norwegian = app.test_client()
     login_as(norwegian, make_user(Role.OFFICER, "NO"))
     danish = app.test_client()
@@ -160,7 +162,7 @@ def test_rotate_country_keeps_files_readable_and_old_signatures_verifiable(
         assert result.exit_code == 0, result.output
         assert "v2" in result.output
 
-    assert {p: p.read_bytes() for p in storage_before} == storage_before
+    assert snapshot_store(app) == storage_before
     with app.app_context():
         wraps = db.session.scalars(select(AttachmentKeyWrap)).all()
         assert {(w.owner, w.key_version) for w in wraps} == {("NO", 2), ("DK", 2)}

@@ -9,34 +9,31 @@ import pytest
 from flask import Flask
 from sqlalchemy import update
 
+from portal.crypto.stream import CHUNK_SIZE, HEADER_SIZE, TAG_SIZE
 from portal.extensions import db
 from portal.models import Attachment, AttachmentKeyWrap, Role
-from portal.crypto.stream import CHUNK_SIZE, HEADER_SIZE, TAG_SIZE
-from tests.attachments.conftest import attachment_row, pdf_bytes, stored_path
+from tests.attachments.conftest import attachment_row, delete_stored, pdf_bytes, read_stored, write_stored
 from tests.conftest import audit_actions
 
 BLOCK = CHUNK_SIZE + TAG_SIZE
 
 
 def _flip_byte(app: Flask, attachment_id: Any, other: Any) -> None:
-    path = stored_path(app, attachment_id)
-    data = bytearray(path.read_bytes())
+    data = bytearray(read_stored(app, attachment_id))
     data[HEADER_SIZE + 1000] ^= 0x01
-    path.write_bytes(bytes(data))
+    write_stored(app, attachment_id, bytes(data))
 
 
 def _truncate(app: Flask, attachment_id: Any, other: Any) -> None:
-    path = stored_path(app, attachment_id)
-    data = path.read_bytes()
-    path.write_bytes(data[:HEADER_SIZE + 2 * BLOCK])  # cut cleanly at a chunk boundary
+    data = read_stored(app, attachment_id)
+    write_stored(app, attachment_id, data[:HEADER_SIZE + 2 * BLOCK])  # cut cleanly at a chunk boundary
 
 
 def _reorder(app: Flask, attachment_id: Any, other: Any) -> None:
-    path = stored_path(app, attachment_id)
-    data = path.read_bytes()
+    data = read_stored(app, attachment_id)
     first = data[HEADER_SIZE:HEADER_SIZE + BLOCK]
     second = data[HEADER_SIZE + BLOCK:HEADER_SIZE + 2 * BLOCK]
-    path.write_bytes(data[:HEADER_SIZE] + second + first + data[HEADER_SIZE + 2 * BLOCK:])
+    write_stored(app, attachment_id, data[:HEADER_SIZE] + second + first + data[HEADER_SIZE + 2 * BLOCK:])
 
 
 def _swap_wrap(app: Flask, attachment_id: Any, other: Any) -> None:
@@ -75,11 +72,11 @@ def _alter_record(app: Flask, attachment_id: Any, other: Any) -> None:
 
 def _swap_file(app: Flask, attachment_id: Any, other: Any) -> None:
     """Another attachment's (valid) encrypted file put in this one's place."""
-    stored_path(app, attachment_id).write_bytes(stored_path(app, other).read_bytes())
+    write_stored(app, attachment_id, read_stored(app, other))
 
 
 def _delete_file(app: Flask, attachment_id: Any, other: Any) -> None:
-    stored_path(app, attachment_id).unlink()
+    delete_stored(app, attachment_id)
 
 
 TAMPERING: dict[str, Callable[[Flask, Any, Any], None]] = {

@@ -36,13 +36,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Flask]]:
+def server(tmp_path_factory: pytest.TempPathFactory, attachment_store: str,
+           request: pytest.FixtureRequest) -> Iterator[tuple[str, Flask]]:
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"Chromium is not installed at {CHROMIUM}")
     folder = tmp_path_factory.mktemp("attachments-live")
     url = f"sqlite:///{folder / 'portal.db'}"
     migrate(url)
-    app = create_app("testing", DATABASE_URL=url)
+    store: dict[str, Any] = {}
+    if attachment_store == "s3":
+        s3 = request.getfixturevalue("s3_server")
+        store = s3.settings(s3.new_bucket())
+    app = create_app("testing", DATABASE_URL=url, **store)
     app.instance_path = str(folder / "instance")
     os.makedirs(app.instance_path, exist_ok=True)
     with app.app_context():

@@ -12,7 +12,12 @@ from flask import Flask
 from portal.attachments.download import NoWrapForOwner
 from portal.models import Role
 from tests.attachments.conftest import (
-    count_attachments, decrypt_as_owner, pdf_bytes, stored_files, upload, wrap_owners,
+    count_attachments,
+    decrypt_as_owner,
+    pdf_bytes,
+    stored_files,
+    upload,
+    wrap_owners,
 )
 from tests.conftest import audit_actions
 
@@ -270,7 +275,7 @@ def test_file_names_are_sanitised(app: Flask, client: Any, login_as: Any, spoc: 
     assert "\r" not in disposition and "\n" not in disposition
     # Stored under a server-generated name, never the user's.
     files = stored_files(app)
-    assert len(files) == 1 and expected not in str(files[0]) and files[0].suffix == ".enc"
+    assert len(files) == 1 and expected not in files[0] and files[0].endswith(".enc")
 
 
 def test_unicode_file_name_gets_rfc6266_header(app: Flask, client: Any, login_as: Any, spoc: Any,
@@ -317,7 +322,7 @@ def test_attachments_for_lists_what_the_user_may_open(app: Flask, make_user: Any
     officer, reader, outsider = make_user(Role.OFFICER, "NO"), make_user(Role.READER, "NO"), make_user(Role.SPOC, "FI")
     with app.app_context():
         item = db.session.get(Item, item_id)
-        listed = lambda account: [a.id for a in attachments_for(db.session, db.session.get(User, account.id), item)]  # noqa: E731
+        listed = lambda account: [a.id for a in attachments_for(db.session, db.session.get(User, account.id), item)]
         assert listed(officer) == [first, second]
         assert listed(reader) == []  # RED: not for readers
         assert listed(outsider) == []

@@ -57,8 +57,9 @@ def test_widening_the_audience_adds_wraps(app: Flask, spoc: Any, make_user: Any,
 
 
 def test_all_subscribing_reaches_every_subscribing_state(app: Flask, spoc: Any, make_item: Any, store: Any) -> None:
-    from portal.models import Country, CountryStatus
     from sqlalchemy import select
+
+    from portal.models import Country, CountryStatus
 
     item_id = make_item(countries=[], all_subscribing=True)
     attachment_id = store(item_id, pdf_bytes())
