@@ -21,7 +21,8 @@ class ChangePasswordForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField("Confirm new password",
-                            validators=[DataRequired(), EqualTo("new_password", message="The two passwords are different.")],
+                            validators=[DataRequired(),
+                                        EqualTo("new_password", message="The two passwords are different.")],
                             render_kw={"autocomplete": "new-password"})
 
 

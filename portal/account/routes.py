@@ -12,7 +12,7 @@ from portal.account.forms import ApiTokenForm, ChangePasswordForm, ProfileForm
 from portal.api import tokens
 from portal.auth import sessions
 from portal.auth.passwords import PasswordPolicyError
-from portal.errors import NotFound, ValidationFailed
+from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.forms import apply_errors
 from portal.models.base import utcnow
@@ -73,9 +73,6 @@ def api_tokens() -> Any:
 def revoke_api_token(token_id: uuid.UUID) -> Any:
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        tokens.revoke_token(db.session, current_user, token_id)
-    except NotFound:
-        abort(404)
+    tokens.revoke_token(db.session, current_user, token_id)
     flash("The token is revoked. Systems using it are refused from now on.", "success")
     return redirect(url_for("account.api_tokens"))

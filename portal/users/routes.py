@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
 
 from portal import access
 from portal.auth.service import MailNotSent
@@ -16,7 +15,6 @@ from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import db
 from portal.forms import apply_errors
 from portal.models.user import Role, User, UserStatus
-from portal.pagination import paginate
 from portal.users import service
 from portal.users.forms import ActionForm, InviteForm, RoleForm
 
@@ -26,27 +24,18 @@ bp = Blueprint("users", __name__, url_prefix="/users")
 @bp.before_request
 def only_user_managers() -> None:
     if not access.can_manage_users(current_user):
-        abort(404)
+        raise NotFound()
 
 
 def _load(user_id: uuid.UUID) -> User:
-    try:
-        return service.get_visible_user(db.session, current_user, user_id)
-    except NotFound:
-        abort(404)
+    return service.get_visible_user(db.session, current_user, user_id)
 
 
 @bp.get("/")
 def index() -> Any:
-    query = select(User).where(access.users_filter(current_user))
     search = (request.args.get("q") or "").strip()
-    if search:
-        like = f"%{search.lower()}%"
-        query = query.where(or_(func.lower(User.name).like(like), func.lower(User.email).like(like)))
     status = request.args.get("status")
-    if status in {s.value for s in UserStatus}:
-        query = query.where(User.status == UserStatus(status))
-    page = paginate(db.session, query.order_by(User.country_code, User.name), request.args)
+    page = service.list_users(db.session, current_user, search, status, request.args)
     return render_template("users/index.html", page=page, search=search, status=status, statuses=list(UserStatus))
 
 
@@ -66,8 +55,6 @@ def invite() -> Any:
                                   position=form.position.data)
         except ValidationFailed as error:
             apply_errors(form, error)
-        except Forbidden as error:
-            flash(str(error), "error")
         except MailNotSent as error:
             flash(f"The account is created, but the invitation e-mail could not be sent ({error}). "
                   "Use “Send a new invitation” on the account page once mail works again.", "error")
@@ -93,8 +80,6 @@ def _act(user_id: uuid.UUID, operation: Any, done: str) -> Any:
         abort(400)
     try:
         result = operation(user)
-    except Forbidden:
-        abort(403)
     except ValidationFailed as error:
         flash(error.message, "error")
     except MailNotSent as error:
@@ -142,11 +127,8 @@ def change_role(user_id: uuid.UUID) -> Any:
     form.role.choices = [(r.value, r.label) for r in access.assignable_roles(current_user, user)]
     if not form.validate_on_submit():
         if not form.role.choices:
-            abort(403)
+            raise Forbidden("You may not change this account's role.")
         abort(400)
-    try:
-        service.change_role(db.session, current_user, user, Role(form.role.data))
-    except Forbidden:
-        abort(403)
+    service.change_role(db.session, current_user, user, Role(form.role.data))
     flash(f"{user.name} is now {user.role.label.lower()}; their sessions have ended.", "success")
     return redirect(url_for("users.detail", user_id=user.id))

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,6 +16,7 @@ from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.models.base import utcnow
 from portal.models.country import Country
 from portal.models.user import Role, TokenPurpose, User, UserStatus
+from portal.pagination import Page, paginate
 
 
 def get_visible_user(session: Session, actor: User, user_id: uuid.UUID) -> User:
@@ -23,6 +26,18 @@ def get_visible_user(session: Session, actor: User, user_id: uuid.UUID) -> User:
         raise NotFound()
     return user
 
+
+
+def list_users(session: Session, actor: User, search: str, status: str | None,
+               args: Mapping[str, Any]) -> Page[User]:
+    """The accounts `actor` manages, optionally narrowed by a name/e-mail search and a status."""
+    query = select(User).where(access.users_filter(actor))
+    if search:
+        like = f"%{search.lower()}%"
+        query = query.where(or_(func.lower(User.name).like(like), func.lower(User.email).like(like)))
+    if status in {s.value for s in UserStatus}:
+        query = query.where(User.status == UserStatus(status))
+    return paginate(session, query.order_by(User.country_code, User.name), args)
 
 def _validate_new_account(session: Session, email: str, role: Role, country_code: str | None) -> None:
     fields: dict[str, str] = {}
