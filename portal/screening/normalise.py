@@ -69,9 +69,16 @@ LEGAL_FORMS = frozenset(NON_ALNUM.sub("", f) for f in LEGAL_FORMS_TEXT)
 MAX_LEGAL_SPAN = 6
 
 
+# The Arabic article written onto its word (الحداد); Latin files write it apart (Al-Haddad)
+# or leave it out, so both sides drop it.
+ARABIC_ARTICLE = re.compile(r"(?<![\u0600-\u06ff])ال(?=[\u0600-\u06ff]{2})")
+ARTICLES = frozenset({"al", "el"})
+
+
 def transliterate(text: str) -> str:
     """Any script to Latin: Han one syllable per character, everything else by anyascii."""
     text = unicodedata.normalize("NFKC", text)
+    text = ARABIC_ARTICLE.sub("", text)
     text = HAN.sub(lambda m: f" {anyascii(m.group(0))} ", text)
     # ä→ae first is the German convention; the skeleton's ue→u folds it back to match ü→u.
     return anyascii(text.translate(GERMAN_UMLAUT))
@@ -80,7 +87,8 @@ def transliterate(text: str) -> str:
 def raw_tokens(text: str) -> list[str]:
     """Lower-case ASCII word tokens of `text` in any script."""
     latin = transliterate(text).lower().replace("'", "").replace("`", "")
-    return [t for t in NON_ALNUM.split(latin) if t]
+    tokens = [t for t in NON_ALNUM.split(latin) if t]
+    return [t for t in tokens if t not in ARTICLES] if len(tokens) > 1 else tokens
 
 
 def strip_legal_forms(tokens: list[str]) -> list[str]:
@@ -108,7 +116,10 @@ def skeleton(token: str) -> str:
 @lru_cache(maxsize=200_000)
 def consonants(raw: str) -> str:
     """The consonant frame of a raw token, what an unvowelled (Arabic, Hebrew) spelling keeps:
-    vowels and the letters that also write long vowels (w, y) dropped, then folded."""
+    vowels and the letters that also write long vowels (w, y) dropped, then folded. A joined
+    Arabic article (Albaghdadi) is dropped as the script side drops it."""
+    if len(raw) >= 7 and raw[:2] in ARTICLES:
+        raw = raw[2:]
     return skeleton(_VOWELS.sub("", raw)) or raw[:1]
 
 
