@@ -397,7 +397,7 @@ def applicants(generated: list[dict[str, Any]], count: int, share: float, seed: 
         p = make_party(fresh_rng)
         name = p["name"] if fresh_rng.random() < 0.5 or p["script"].startswith("latin") else \
             (variant(fresh_rng, p, "typo1") or p["name"])
-        if normalise(name).sorted_key in denied_keys:
+        if normalise(name).sorted_key in denied_keys or normalise(p["name"]).sorted_key in denied_keys:
             continue
         out.append((InputParty(name=name, country=p["country"]), None, None))
     rng.shuffle(out)

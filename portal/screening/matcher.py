@@ -26,8 +26,8 @@ from portal.screening.normalise import NormalName, index_keys, normalise
 DEFAULT_THRESHOLD = 0.8
 # A key shared by more names than this (a very common given name or word) is too weak to
 # fetch its postings; names are still found through their rarer keys.
-MAX_KEY_FREQUENCY = 1500
-CANDIDATES_PER_NAME = 40
+MAX_KEY_FREQUENCY = 600
+CANDIDATES_PER_NAME = 25
 COUNTRY_PENALTY = 0.08  # a different country lowers a score, never hides a perfect name match
 COUNTRY_BONUS = 0.02
 IN_CHUNK = 2000
@@ -128,6 +128,8 @@ def screen(session: Session, visible: ColumnElement[bool], parties: Sequence[Inp
     """For each input party, the denial parties (visible through `visible`) scoring at least
     `threshold`, best first, at most `limit`; revoked and lapsed denials only if `include_inactive`."""
     denials = _denials(visible, include_inactive)
+    # Not correlated: both databases read the visible denials' ids once and probe them per key row.
+    visible_ids = select(Item.id).where(denials)
     queries: list[tuple[int, str, NormalName, set[str]]] = []
     for index, party in enumerate(parties):
         for text in (party.name, *party.aliases):
@@ -142,8 +144,9 @@ def screen(session: Session, visible: ColumnElement[bool], parties: Sequence[Inp
     frequency: dict[str, int] = {}
     for chunk in _chunks(all_keys):
         frequency.update(session.execute(
-            select(DenialPartyKey.key, func.count()).join(Item, Item.id == DenialPartyKey.item_id)
-            .where(DenialPartyKey.key.in_(chunk), denials).group_by(DenialPartyKey.key)).all())
+            select(DenialPartyKey.key, func.count())
+            .where(DenialPartyKey.key.in_(chunk), DenialPartyKey.item_id.in_(visible_ids))
+            .group_by(DenialPartyKey.key)).all())
     usable = set()
     for _, _, _, keys in queries:
         present = sorted((frequency[k], k) for k in keys if k in frequency)
@@ -153,8 +156,8 @@ def screen(session: Session, visible: ColumnElement[bool], parties: Sequence[Inp
     postings: dict[str, list[int]] = defaultdict(list)
     for chunk in _chunks(sorted(usable)):
         for key, name_id in session.execute(
-                select(DenialPartyKey.key, DenialPartyKey.name_id).join(Item, Item.id == DenialPartyKey.item_id)
-                .where(DenialPartyKey.key.in_(chunk), denials)):
+                select(DenialPartyKey.key, DenialPartyKey.name_id)
+                .where(DenialPartyKey.key.in_(chunk), DenialPartyKey.item_id.in_(visible_ids))):
             postings[key].append(name_id)
 
     shortlist: list[list[int]] = []

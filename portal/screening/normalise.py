@@ -30,7 +30,7 @@ jointstockcompany publicjointstockcompany closedjointstockcompany openjointstock
 gmbh mbh ag kg ohg ug gmbhcokg gmbhundcokg cokg kgaa ev se
 sa sas sasu sarl eurl snc sca sl slu sau srl spa sapa snc scarl ltda sac saa sadecv sdeoril
 bv nv vof cv bvba sprl
-ab as asa aps oy oyj hf
+ab aktiebolag as asa aps oy oyj hf
 sro as kft zrt nyrt doo dd ad ead ood eood sp spzoo spzoo spolkazoo sk ska
 kk gk yk
 youxiangongsi youxian gongsi gufenyouxiangongsi jituan youxianzerengongsi zerengongsi
@@ -174,10 +174,13 @@ def index_keys(name: NormalName) -> set[str]:
     keys: set[str] = set()
     toks = name.tokens
     for tok, raw in zip(toks, name.raw):
-        keys.add(f"w:{tok}")
-        keys.add(f"m:{phonetic(tok)}")
-        keys.add(f"c:{consonants(raw)}")
-        if len(tok) >= 5:
+        if len(tok) >= 2:
+            keys.add(f"w:{tok}")
+        # Codes of two letters or fewer (Ivan → ifn is fine, Ali → l is not) select nothing.
+        for prefix, code in (("m", phonetic(tok)), ("c", consonants(raw))):
+            if len(code) >= 3:
+                keys.add(f"{prefix}:{code}")
+        if len(tok) >= 6:
             keys.add(f"p:{tok[:4]}")
             keys.add(f"s:{tok[-4:]}")
     # Split or joined words (Hua Wei / Huawei, Spets Tekhnika / Spetstekhnika).
