@@ -30,6 +30,7 @@ MAX_KEY_FREQUENCY = 600
 CANDIDATES_PER_NAME = 25
 COUNTRY_PENALTY = 0.08  # a different country lowers a score, never hides a perfect name match
 COUNTRY_BONUS = 0.02
+TOKEN_MISS_PENALTY = 0.12
 IN_CHUNK = 2000
 ACTIVE = (DenialStatus.ACTIVE, DenialStatus.AMENDED)
 
@@ -100,6 +101,10 @@ def score_pair(query: NormalName, query_country: str | None, candidate: _Candida
         score = max(name_similarity, 0.55 * consonant + 0.25 * phonetic + 0.2 * name_similarity)
     else:
         score = max(name_similarity, 0.7 * name_similarity + 0.3 * phonetic)
+        if len(query.tokens) == len(tokens):
+            # Same words but one of them clearly different (Sergei Kachiov / Sergei Kovchiov):
+            # a shared given name or common word must not carry the match.
+            score -= TOKEN_MISS_PENALTY * (1 - overlap)
     country_match: float | None = None
     if query_country and candidate.country:
         country_match = 1.0 if query_country.upper() == candidate.country.upper() else 0.0

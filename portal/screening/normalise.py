@@ -183,6 +183,11 @@ def index_keys(name: NormalName) -> set[str]:
         if len(tok) >= 6:
             keys.add(f"p:{tok[:4]}")
             keys.add(f"s:{tok[-4:]}")
+    if len(toks) > 1:
+        # The whole name's sound and consonant frame, word order ignored: exact for names whose
+        # every word is common (Arabic given names) but whose combination is rare.
+        keys.add(f"mn:{name.phonetic_key}")
+        keys.add(f"cn:{name.consonant_key}")
     # Split or joined words (Hua Wei / Huawei, Spets Tekhnika / Spetstekhnika).
     for a, b in zip(toks, toks[1:]):
         keys.add(f"w:{a}{b}")
