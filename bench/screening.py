@@ -40,7 +40,16 @@ from portal.cli import alembic_config
 from portal.countries.register import FOUNDING_STATES
 from portal.countries.service import seed_register
 from portal.extensions import make_engine
-from portal.models import DenialParty, DenialPartyKey, DenialPartyName, Item, ItemAudienceCountry, Role, User, UserStatus
+from portal.models import (
+    DenialParty,
+    DenialPartyKey,
+    DenialPartyName,
+    Item,
+    ItemAudienceCountry,
+    Role,
+    User,
+    UserStatus,
+)
 from portal.models.base import utcnow
 from portal.screening.matcher import DEFAULT_THRESHOLD, InputParty, screen
 from portal.screening.normalise import normalise
@@ -363,10 +372,10 @@ def build(url: str, parties: int, seed: int = 1) -> list[dict[str, Any]]:
             conn.execute(insert(DenialParty.__table__), party_rows)
             conn.execute(insert(DenialPartyName.__table__), name_rows)
             if engine.dialect.name == "postgresql":  # COPY: executemany of millions of rows takes minutes
-                with conn.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
-                    with cursor.copy("COPY denial_party_keys (key, item_id, name_id) FROM STDIN") as copy:
-                        for row in key_rows:
-                            copy.write_row((row["key"], row["item_id"], row["name_id"]))
+                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                with cursor, cursor.copy("COPY denial_party_keys (key, item_id, name_id) FROM STDIN") as copy:
+                    for row in key_rows:
+                        copy.write_row((row["key"], row["item_id"], row["name_id"]))
             else:
                 conn.execute(insert(DenialPartyKey.__table__), key_rows)
         print(f"\r  built {len(generated):,}/{parties:,} parties ({time.perf_counter() - started:.0f} s)", end="",

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 import jellyfish
 from anyascii import anyascii
@@ -20,26 +21,7 @@ from anyascii import anyascii
 # Legal forms, written as the words they become after transliteration and folding, joined
 # without spaces so "L.L.C.", "l l c" and "LLC", or "you xian gong si" and "youxian gongsi"
 # (有限公司) are all recognised. A legal form never creates nor prevents a match: it is removed.
-LEGAL_FORMS_TEXT = """
-llc limitedliabilitycompany limitedliabilityco ltd limited colimited coltd companylimited company co corp
-corporation inc incorporated plc llp lp pllc pc
-ooo oao zao pao ao tov pat prat tdv ip ooobshchestvosogranichennoiotvetstvennostiu
-obshchestvosogranichennoyotvetstvennostyu obshchestvosogranichennoiotvetstvennostyu
-aktsionernoeobshchestvo aktsionernoyeobshchestvo publichnoeaktsionernoeobshchestvo jsc ojsc cjsc pjsc
-jointstockcompany publicjointstockcompany closedjointstockcompany openjointstockcompany
-gmbh mbh ag kg ohg ug gmbhcokg gmbhundcokg cokg kgaa ev se
-sa sas sasu sarl eurl snc sca sl slu sau srl spa sapa snc scarl ltda sac saa sadecv sdeoril
-bv nv vof cv bvba sprl
-ab aktiebolag as asa aps oy oyj hf
-sro as kft zrt nyrt doo dd ad ead ood eood sp spzoo spzoo spolkazoo sk ska
-kk gk yk
-youxiangongsi youxian gongsi gufenyouxiangongsi jituan youxianzerengongsi zerengongsi
-chushikihoesa jusikhoesa yuhanhoesa
-sharika sharikat sherket shrk shrkh shrkt mhdwd dhmm mhdwdh wll
-anonimsirketi as ltdsti sti
-ae epe oe ike
-pte pty bhd sdn sdnbhd tbk pt cv
-""".split()
+LEGAL_FORMS_TEXT = ["llc", "limitedliabilitycompany", "limitedliabilityco", "ltd", "limited", "colimited", "coltd", "companylimited", "company", "co", "corp", "corporation", "inc", "incorporated", "plc", "llp", "lp", "pllc", "pc", "ooo", "oao", "zao", "pao", "ao", "tov", "pat", "prat", "tdv", "ip", "ooobshchestvosogranichennoiotvetstvennostiu", "obshchestvosogranichennoyotvetstvennostyu", "obshchestvosogranichennoiotvetstvennostyu", "aktsionernoeobshchestvo", "aktsionernoyeobshchestvo", "publichnoeaktsionernoeobshchestvo", "jsc", "ojsc", "cjsc", "pjsc", "jointstockcompany", "publicjointstockcompany", "closedjointstockcompany", "openjointstockcompany", "gmbh", "mbh", "ag", "kg", "ohg", "ug", "gmbhcokg", "gmbhundcokg", "cokg", "kgaa", "ev", "se", "sa", "sas", "sasu", "sarl", "eurl", "snc", "sca", "sl", "slu", "sau", "srl", "spa", "sapa", "snc", "scarl", "ltda", "sac", "saa", "sadecv", "sdeoril", "bv", "nv", "vof", "cv", "bvba", "sprl", "ab", "aktiebolag", "as", "asa", "aps", "oy", "oyj", "hf", "sro", "as", "kft", "zrt", "nyrt", "doo", "dd", "ad", "ead", "ood", "eood", "sp", "spzoo", "spzoo", "spolkazoo", "sk", "ska", "kk", "gk", "yk", "youxiangongsi", "youxian", "gongsi", "gufenyouxiangongsi", "jituan", "youxianzerengongsi", "zerengongsi", "chushikihoesa", "jusikhoesa", "yuhanhoesa", "sharika", "sharikat", "sherket", "shrk", "shrkh", "shrkt", "mhdwd", "dhmm", "mhdwdh", "wll", "anonimsirketi", "as", "ltdsti", "sti", "ae", "epe", "oe", "ike", "pte", "pty", "bhd", "sdn", "sdnbhd", "tbk", "pt", "cv"]
 
 
 def _nfkd_strip(text: str) -> str:
@@ -189,7 +171,7 @@ def index_keys(name: NormalName) -> set[str]:
         keys.add(f"mn:{name.phonetic_key}")
         keys.add(f"cn:{name.consonant_key}")
     # Split or joined words (Hua Wei / Huawei, Spets Tekhnika / Spetstekhnika).
-    for a, b in zip(toks, toks[1:]):
+    for a, b in pairwise(toks):
         keys.add(f"w:{a}{b}")
     if len(toks) > 1:
         keys.add(f"w:{name.joined}")
