@@ -17,6 +17,7 @@ from portal.models.meeting import (
 from portal.models.notification import (
     AlertTopic, DeliveryMode, DigestCursor, Notification, OutboxMessage, OutboxStatus, Subscription,
 )
+from portal.models.screening import DenialParty, DenialPartyKey, DenialPartyName
 from portal.models.user import AccountToken, Role, TokenPurpose, User, UserSession, UserStatus
 
 __all__ = [
@@ -29,4 +30,6 @@ __all__ = [
     "ActionItem", "ActionKind", "ActionStatus", "AgendaItem", "AgendaItemLink", "AgendaVersion", "Attendance",
     "CalendarToken", "Delegate", "Meeting", "MeetingInvitedState", "MeetingKind", "MeetingStatus", "Minutes",
     "MinutesComment", "MinutesStatus", "MinutesVersion",
+    # screening
+    "DenialParty", "DenialPartyKey", "DenialPartyName",
 ]

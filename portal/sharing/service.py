@@ -21,6 +21,7 @@ from portal.models.item import (
 from portal.models.user import User
 from portal.attachments import service as attachments
 from portal.notifications import alerts
+from portal.screening.parties import sync_parties
 from portal.sharing import search
 from portal.sharing.schema import CleanItem, validate
 
@@ -169,6 +170,7 @@ def publish(session: Session, actor: User, item: Item) -> None:
         item.review_date = _review_date(now.date())
     _add_version(session, actor, item, None)
     search.index_item(session, item)
+    sync_parties(session, item)
     _event(session, item, ItemEventKind.PUBLISHED, actor)
     session.commit()
 
@@ -186,6 +188,7 @@ def amend(session: Session, actor: User, item: Item, payload: dict[str, Any], ch
     if item.kind is ItemKind.DENIAL and item.denial_status is DenialStatus.ACTIVE:
         item.denial_status = DenialStatus.AMENDED
     _add_version(session, actor, item, change_note.strip())
+    sync_parties(session, item)
     _event(session, item, ItemEventKind.AMENDED, actor, change_note.strip())
     _commit(session)
 
@@ -200,6 +203,7 @@ def withdraw(session: Session, actor: User, item: Item, reason: str) -> None:
     item.withdrawn_at = utcnow()
     item.withdrawal_reason = reason.strip()[:4000]
     search.index_item(session, item)
+    sync_parties(session, item)
     _event(session, item, ItemEventKind.WITHDRAWN, actor, item.withdrawal_reason)
     session.commit()
 
@@ -217,6 +221,7 @@ def revoke_denial(session: Session, actor: User, item: Item, reason: str) -> Non
     if not reason.strip():
         raise ValidationFailed("Give the reason for revocation.", {"reason": "Give the reason for revocation."})
     item.denial_status = DenialStatus.REVOKED
+    sync_parties(session, item)
     _event(session, item, ItemEventKind.REVOKED, actor, reason.strip()[:4000])
     session.commit()
 
@@ -228,6 +233,7 @@ def renew_denial(session: Session, actor: User, item: Item, note: str = "") -> N
         raise ValidationFailed("A revoked denial cannot be renewed; notify a new denial instead.")
     item.denial_status = DenialStatus.ACTIVE
     item.review_date = _review_date(utcnow().date())
+    sync_parties(session, item)
     _event(session, item, ItemEventKind.RENEWED, actor, note.strip() or f"Review date {item.review_date.isoformat()}")
     session.commit()
 
@@ -240,6 +246,7 @@ def lapse_overdue_denials(session: Session, today: date | None = None) -> int:
         Item.denial_status.in_((DenialStatus.ACTIVE, DenialStatus.AMENDED)), Item.review_date < today)).all()
     for item in overdue:
         item.denial_status = DenialStatus.LAPSED
+        sync_parties(session, item)
         session.add(ItemEvent(item_id=item.id, kind=ItemEventKind.LAPSED, actor_id=None, version=item.version,
                               note=f"Not renewed by its review date {item.review_date}"))
         audit.record(session, "item.lapsed", actor_label="system", target_type="denial", target_id=item.id)

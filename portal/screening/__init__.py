@@ -1,0 +1,1 @@
+"""Screening applicants against the parties of published licence denials."""
