@@ -14,9 +14,8 @@ from portal.auth import sessions
 from portal.auth.passwords import PasswordPolicyError
 from portal.errors import ValidationFailed
 from portal.extensions import db
-from portal.forms import apply_errors
+from portal.forms import ButtonForm, apply_errors
 from portal.models.base import utcnow
-from portal.users.forms import ActionForm
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -66,12 +65,12 @@ def api_tokens() -> Any:
         else:
             form = ApiTokenForm(formdata=None)
     return render_template("account/tokens.html", form=form, new_token=new_token,
-                           tokens=tokens.user_tokens(db.session, current_user), action_form=ActionForm(), now=utcnow())
+                           tokens=tokens.user_tokens(db.session, current_user), action_form=ButtonForm(), now=utcnow())
 
 
 @bp.post("/tokens/<uuid:token_id>/revoke")
 def revoke_api_token(token_id: uuid.UUID) -> Any:
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     tokens.revoke_token(db.session, current_user, token_id)
     flash("The token is revoked. Systems using it are refused from now on.", "success")

@@ -6,12 +6,11 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, DateTimeLocalField, EmailField, RadioField, SelectField, SelectMultipleField, StringField,
-    TextAreaField, widgets,
+    BooleanField, DateField, DateTimeLocalField, EmailField, RadioField, SelectField, StringField, TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from portal.forms import CheckboxesField, choices
 from portal.meetings import times
 from portal.models.meeting import ActionKind, ActionStatus, Attendance, MeetingKind
 
@@ -19,14 +18,6 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 DEFAULT_ZONE = "Europe/Brussels"
 
 
-def choices(pairs: Any) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms choices (tuples are deprecated)."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def _when(label: str, description: str | None = None) -> DateTimeLocalField:
@@ -120,12 +111,3 @@ class ActionItemForm(FlaskForm):
     def payload(self) -> dict[str, Any]:
         return {"kind": self.kind.data, "text": self.text.data, "owner_state": self.owner_state.data,
                 "due_date": self.due_date.data, "status": self.status.data}
-
-
-class ReasonForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[Length(max=2000)],
-                           description="Sent to the points of contact of the invited states.")
-
-
-class ButtonForm(FlaskForm):
-    """A button that changes something: carries only the CSRF token."""

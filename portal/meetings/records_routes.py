@@ -11,10 +11,10 @@ from portal import access
 from portal.countries import service as countries
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.forms import apply_errors
+from portal.forms import ButtonForm, apply_errors, choices
 from portal.meetings import actions, minutes, registration
 from portal.meetings.blueprint import bp, detail_url, load_meeting, require_manager, run_action
-from portal.meetings.forms import ActionItemForm, ButtonForm, CommentForm, DelegateForm, MinutesForm, choices
+from portal.meetings.forms import ActionItemForm, CommentForm, DelegateForm, MinutesForm
 from portal.models.base import utcnow
 from portal.models.meeting import ActionStatus, Meeting
 from portal.sharing.markdown import render

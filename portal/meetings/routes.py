@@ -11,10 +11,10 @@ from portal import access
 from portal.countries import service as countries
 from portal.errors import Locked, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.forms import apply_errors
+from portal.forms import ButtonForm, ReasonForm, apply_errors, choices
 from portal.meetings import actions, agenda, calendar, minutes, records_routes, registration, service, times
 from portal.meetings.blueprint import bp, detail_url, load_meeting, require_manager, run_action
-from portal.meetings.forms import AgendaItemForm, ButtonForm, MeetingForm, ReasonForm, choices
+from portal.meetings.forms import AgendaItemForm, MeetingForm
 from portal.models.base import utcnow
 from portal.models.country import CountryStatus
 from portal.models.item import ItemKind

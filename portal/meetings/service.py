@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from portal import access, audit
 from portal.errors import Forbidden, Locked, NotFound, ValidationFailed
+from portal.forms import MAX_REASON
 from portal.meetings import agenda, notify, times
 from portal.models.base import utcnow
 from portal.models.country import Country, CountryStatus
@@ -271,17 +272,18 @@ def cancel(session: Session, actor: User, meeting: Meeting, reason: str) -> int:
     """Cancel a meeting before it is held; invited SPOCs of an announced meeting get a cancellation."""
     reason = reason.strip()
     _require_manager(actor)
-    if not reason and meeting.is_open_for_changes:
-        message = "Give the reason for the cancellation."
+    if meeting.is_open_for_changes and not reason or len(reason) > MAX_REASON:
+        message = ("Give the reason for the cancellation." if not reason
+                   else f"Use at most {MAX_REASON:,} characters.")
         raise ValidationFailed(message, {"reason": message})
     was_announced = meeting.is_announced
     take_step(actor, meeting, MeetingStep.CANCEL)
     meeting.cancelled_at = meeting.updated_at
-    meeting.cancellation_reason = reason[:2000]
+    meeting.cancellation_reason = reason
     meeting.sequence += 1
     session.flush()
-    queued = notify.queue_invitations(session, meeting, "cancelled", reason=reason[:2000]) if was_announced else 0
+    queued = notify.queue_invitations(session, meeting, "cancelled", reason=reason) if was_announced else 0
     audit.record(session, "meeting.cancelled", actor=actor, target_type="meeting", target_id=meeting.id,
-                 details={"reason": reason[:2000], "mails_queued": queued})
+                 details={"reason": reason, "mails_queued": queued})
     session.commit()
     return queued

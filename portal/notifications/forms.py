@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
 
 from portal.models.notification import DeliveryMode
-from portal.sharing.forms import CheckboxesField
+from portal.forms import CheckboxesField
 from portal.sharing.schema import SEVERITIES, THREAT_CATEGORIES
 
 MODE_CHOICES = [(DeliveryMode.IMMEDIATE.value, "At once"), (DeliveryMode.DIGEST.value, "In a daily digest"),

@@ -10,11 +10,10 @@ from flask_login import current_user
 from portal import access
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import db
-from portal.forms import apply_errors
+from portal.forms import ButtonForm, apply_errors
 from portal.models.notification import AlertTopic, DeliveryMode
 from portal.notifications import prefs, service
 from portal.notifications.forms import PreferencesForm
-from portal.users.forms import ActionForm
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -29,12 +28,12 @@ def header_counts() -> dict[str, Any]:
 @bp.get("/")
 def index() -> Any:
     return render_template("notifications/index.html", page=service.page_for(db.session, current_user, request.args),
-                           action_form=ActionForm())
+                           action_form=ButtonForm())
 
 
 @bp.post("/<uuid:notification_id>/read")
 def mark_read(notification_id: uuid.UUID) -> Any:
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     note = service.mark_read(db.session, current_user, notification_id)
     return redirect(note.url if request.form.get("open") else url_for("notifications.index"))
@@ -42,7 +41,7 @@ def mark_read(notification_id: uuid.UUID) -> Any:
 
 @bp.post("/read-all")
 def mark_all_read() -> Any:
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     service.mark_all_read(db.session, current_user)
     flash("All notifications are marked as read.", "success")
@@ -78,7 +77,7 @@ def unsubscribe(topic: str) -> Any:
         chosen = AlertTopic(topic)
     except ValueError:
         raise NotFound() from None
-    form = ActionForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         prefs.save_preference(db.session, current_user, chosen, DeliveryMode.OFF)
         flash(f"You will no longer get e-mails about {prefs.TOPIC_LABELS[chosen].lower()}. "

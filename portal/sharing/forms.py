@@ -4,9 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from portal.forms import CheckboxesField
 from portal.models.item import Item, ItemKind, Tlp
 from portal.sharing import schema
 
@@ -18,12 +19,6 @@ TLP_CHOICES = [
     (Tlp.RED.value, "TLP:RED – named recipients only"),
 ]
 
-
-class CheckboxesField(SelectMultipleField):
-    """A group of checkboxes: easier to use and to reach by keyboard than a multi-select."""
-
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
 
 
 def _choices(options: dict[str, str], blank: str | None = None) -> list[tuple[str, str]]:
@@ -118,10 +113,6 @@ FORMS: dict[ItemKind, type[ItemForm]] = {
 
 class ChangeNoteForm(FlaskForm):
     change_note = TextAreaField("What changed in this version", validators=[Length(max=4000)])
-
-
-class ReasonForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[Length(max=4000)])
 
 
 def _lines(text: str | None) -> list[str]:

@@ -15,11 +15,12 @@ from portal import access
 from portal.countries import service as countries
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import db
+from portal.forms import ReasonForm
 from portal.models.country import CountryStatus
 from portal.models.item import Item, ItemKind
 from portal.sharing import queries, schema, service
 from portal.sharing.records import DENIAL_CSV_COLUMNS, denial_csv_row, item_record
-from portal.sharing.forms import FORMS, ChangeNoteForm, ItemForm, ReasonForm, field_for_error, form_data
+from portal.sharing.forms import FORMS, ChangeNoteForm, ItemForm, field_for_error, form_data
 from portal.sharing.markdown import render
 
 bp = Blueprint("sharing", __name__)

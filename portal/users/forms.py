@@ -17,7 +17,3 @@ class InviteForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField("New role", validators=[DataRequired()])
-
-
-class ActionForm(FlaskForm):
-    """A button that changes state: carries only the CSRF token."""

@@ -13,10 +13,10 @@ from portal.auth.sessions import Ended
 from portal.countries import service as countries
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import db
-from portal.forms import apply_errors
+from portal.forms import ButtonForm, apply_errors
 from portal.models.user import Role, User, UserStatus
 from portal.users import service
-from portal.users.forms import ActionForm, InviteForm, RoleForm
+from portal.users.forms import InviteForm, RoleForm
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -71,12 +71,12 @@ def detail(user_id: uuid.UUID) -> Any:
     role_form = RoleForm()
     role_form.role.choices = [(r.value, r.label) for r in access.assignable_roles(current_user, user)]
     role_form.role.data = user.role.value
-    return render_template("users/detail.html", user=user, role_form=role_form, action_form=ActionForm())
+    return render_template("users/detail.html", user=user, role_form=role_form, action_form=ButtonForm())
 
 
 def _act(user_id: uuid.UUID, operation: Any, done: str) -> Any:
     user = _load(user_id)
-    if not ActionForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         result = operation(user)
