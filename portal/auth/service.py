@@ -76,8 +76,8 @@ def check_password(session: Session, email: str, password: str, now: datetime | 
     usable = user is not None and user.status is UserStatus.ACTIVE and not _is_locked(user, now)
     ok = passwords().verify(user.password_hash if usable and user else None, password)
     if user is None:
-        audit.record(session, "login.failure", actor_label=normalise_email(email)[:300],
-                     details={"step": "password", "reason": "unknown account"})
+        # Not what was typed: it may be any text (even a password), and admins read this log.
+        audit.record(session, "login.failure", details={"step": "password", "reason": "unknown account"})
         session.commit()
         raise AuthError(GENERIC_LOGIN_ERROR)
     if not usable or not ok:
@@ -231,8 +231,8 @@ def request_password_reset(session: Session, email: str) -> None:
     now = utcnow()
     user = find_user_by_email(session, email)
     if user is None or user.status is not UserStatus.ACTIVE:
-        audit.record(session, "password.reset_requested", actor_label=normalise_email(email)[:300],
-                     details={"sent": False})
+        audit.record(session, "password.reset_requested", actor_label=user.email if user else None,
+                     details={"sent": False})  # an unknown address is not recorded: it may be any text
         session.commit()
         return
     recent = session.scalar(select(func.count()).select_from(AccountToken).where(

@@ -138,7 +138,7 @@ def add_delegate(session: Session, actor: User, meeting: Meeting, payload: Mappi
     session.add(delegate)
     _flush(session, meeting, clean["email"])
     audit.record(session, "meeting.delegate_registered", actor=actor, target_type="meeting", target_id=meeting.id,
-                 details={"delegate": str(delegate.id), "name": delegate.name, "head": delegate.is_head})
+                 details={"delegate": str(delegate.id), "head": delegate.is_head})
     session.commit()
     return delegate
 
@@ -155,7 +155,7 @@ def update_delegate(session: Session, actor: User, meeting: Meeting, delegate: D
     delegate.updated_at = utcnow()
     _flush(session, meeting, clean["email"])
     audit.record(session, "meeting.delegate_updated", actor=actor, target_type="meeting", target_id=meeting.id,
-                 details={"delegate": str(delegate.id), "name": delegate.name, "head": delegate.is_head})
+                 details={"delegate": str(delegate.id), "head": delegate.is_head})
     session.commit()
 
 
@@ -166,7 +166,7 @@ def remove_delegate(session: Session, actor: User, meeting: Meeting, delegate: D
         raise NotFound()
     session.delete(delegate)
     audit.record(session, "meeting.delegate_removed", actor=actor, target_type="meeting", target_id=meeting.id,
-                 details={"delegate": str(delegate.id), "name": delegate.name})
+                 details={"delegate": str(delegate.id)})
     session.commit()
 
 
