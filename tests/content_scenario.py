@@ -7,12 +7,16 @@ Everything goes through the services, the same write path as the pages and the A
 from __future__ import annotations
 
 import io
+import itertools
 import os
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing.converters import AnyConverter
 
 from portal.api import tokens
 from portal.attachments import service as attachments
@@ -20,7 +24,7 @@ from portal.auth import service as auth
 from portal.extensions import db
 from portal.meetings import actions, agenda, calendar, minutes, registration
 from portal.meetings import service as meetings
-from portal.models import ItemKind, Meeting, User
+from portal.models import AlertTopic, ItemKind, Meeting, User
 from portal.sharing import service as sharing
 from tests.conftest import Account
 from tests.meetings.conftest import payload as meeting_payload
@@ -181,3 +185,35 @@ def build(app: Flask, make_user: Any) -> Scenario:
         auth.request_password_reset(db.session, f"{m('typed reset address')}@nowhere.example")
         db.session.remove()
     return s
+
+
+def get_paths(app: Flask, s: Scenario, *, feed_token: str | None = None) -> list[str]:
+    """Every GET URL of the app (static files aside), filled with the scenario's real ids."""
+    by_name: dict[str, list[str]] = {
+        "item_id": s.ids["item"], "attachment_id": s.ids["attachment"], "meeting_id": s.ids["meeting"],
+        "agenda_item_id": s.ids["agenda_item"], "delegate_id": s.ids["delegate"], "action_id": s.ids["action"],
+        "user_id": s.ids["user"], "number": ["1", "2"], "code": ["DK", "FR", "NO"], "fmt": ["csv", "json"],
+        "direction": ["up", "down"], "topic": [t.value for t in AlertTopic],
+        "token": [feed_token if feed_token is not None else s.feed_token],
+        "kind": ["denials", "threat-notices", "documents"], "token_id": [str(uuid.uuid4())],
+        "notification_id": [str(uuid.uuid4())],
+    }
+    paths: list[str] = []
+    adapter = app.url_map.bind("localhost")
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
+            continue
+        names = list(rule.arguments)
+        options = []
+        for name in names:
+            converter = rule._converters[name]
+            options.append(sorted(converter.items) if isinstance(converter, AnyConverter) else by_name[name])
+        for values in itertools.product(*options):
+            chosen = dict(zip(names, values, strict=True))
+            path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", lambda match, chosen=chosen: chosen[match.group(1)], rule.rule)
+            try:
+                adapter.match(path, method="GET")
+            except HTTPException:
+                continue
+            paths.append(path)
+    return paths

@@ -1,9 +1,7 @@
 """The audit log is a hash chain: any altered or removed entry is found, by id."""
 from __future__ import annotations
 
-import itertools
 import json
-import re
 import uuid
 from typing import Any
 
@@ -11,7 +9,6 @@ import pytest
 
 from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.exceptions import HTTPException
 
 from portal import audit
 from portal.extensions import db
@@ -159,41 +156,6 @@ def test_only_admins_open_the_audit_log(app: Flask, make_user: Any, login_as: An
 
 # --- administrators see no content, on any page -------------------------------------------
 
-def _admin_paths(app: Flask, s: Any) -> list[str]:
-    """Every GET URL an administrator could open, filled with the scenario's real ids."""
-    from werkzeug.routing.converters import AnyConverter
-
-    from portal.models import AlertTopic
-
-    by_name: dict[str, list[str]] = {
-        "item_id": s.ids["item"], "attachment_id": s.ids["attachment"], "meeting_id": s.ids["meeting"],
-        "agenda_item_id": s.ids["agenda_item"], "delegate_id": s.ids["delegate"], "action_id": s.ids["action"],
-        "user_id": s.ids["user"], "number": ["1", "2"], "code": ["DK", "FR", "NO"], "fmt": ["csv", "json"],
-        "direction": ["up", "down"], "topic": [t.value for t in AlertTopic], "token": ["cal_not-a-token"],  # a feed answers to its owner's token, never an admin's
-        "kind": ["denials", "threat-notices", "documents"], "token_id": [str(uuid.uuid4())],
-        "notification_id": [str(uuid.uuid4())],
-    }
-    paths: list[str] = []
-    adapter = app.url_map.bind("localhost")
-    for rule in app.url_map.iter_rules():
-        if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
-            continue
-        names = list(rule.arguments)
-        options = []
-        for name in names:
-            converter = rule._converters[name]
-            options.append(sorted(converter.items) if isinstance(converter, AnyConverter) else by_name[name])
-        for values in itertools.product(*options):
-            chosen = dict(zip(names, values))
-            path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", lambda match: chosen[match.group(1)], rule.rule)
-            try:
-                adapter.match(path, method="GET")
-            except HTTPException:
-                continue
-            paths.append(path)
-    return paths
-
-
 def test_no_admin_page_shows_content(app: Flask, make_user: Any, login_as: Any) -> None:
     """After a scenario that writes a marker into every free-text field, no page an
     administrator can open (the audit log under every filter, users, countries, keys …) holds one."""
@@ -207,7 +169,7 @@ def test_no_admin_page_shows_content(app: Flask, make_user: Any, login_as: Any) 
     assert {"item.amended", "item.withdrawn", "attachment.uploaded", "meeting.agenda_item_edited",
             "meeting.delegate_registered", "meeting.cancelled", "login.failure"} <= actions
     prefixes = actions | {a.split(".")[0] for a in actions} | {a.split(".")[0] + "." for a in actions}
-    paths = _admin_paths(app, s)
+    paths = content_scenario.get_paths(app, s, feed_token="cal_not-a-token")  # a feed answers to its owner's token
     paths += [f"/admin/audit?action={p}&per_page=500" for p in sorted(prefixes)]
     paths += ["/admin/audit?verify=1", "/admin/audit?per_page=500"] + [f"/admin/audit?page={n}" for n in range(1, 8)]
     assert "/admin/audit" in paths and "/keys" in paths and any(p.startswith("/users/") for p in paths)
