@@ -173,6 +173,16 @@ def check_details(details: dict[str, Any]) -> None:
             raise UnsafeAuditDetails(f"audit detail {key!r} has a value of the wrong shape: {type(value).__name__}")
 
 
+def displayable(details: dict[str, Any]) -> dict[str, Any]:
+    """Details as an administrator may see them: entries written before the allow-list (which
+    the chain keeps as they were) show only their allow-listed values; the rest is withheld."""
+    shown: dict[str, Any] = {}
+    for key, value in details.items():
+        shape = DETAIL_SHAPES.get(key)
+        shown[key] = value if shape is not None and (value is None or shape(value)) else "(withheld)"
+    return shown
+
+
 def _digest(entry: AuditEntry) -> str:
     payload = {
         "prev": entry.prev_hash,

@@ -188,3 +188,15 @@ def test_no_admin_page_shows_content(app: Flask, make_user: Any, login_as: Any) 
     # The control: the audit pages did list the scenario's entries, by id.
     assert all(item_id in seen_audit for item_id in s.ids["item"])
     assert all(meeting_id in seen_audit for meeting_id in s.ids["meeting"])
+
+
+def test_entries_written_before_the_allow_list_show_no_free_text(app: Flask, make_user: Any, login_as: Any) -> None:
+    """The chain keeps old entries as they were; the page shows only their allow-listed values."""
+    ids = append(app, 1)
+    old = {"title": "Denial zqmkoldtitle", "version": 2, "tlp": "zqmkoldtlp", "reason": "zqmkoldreason"}
+    run_sql(app, "UPDATE audit_log SET details = :details WHERE id = :id", {"details": json.dumps(old), "id": ids[0]})
+    client = login_as(app.test_client(), make_user("admin", None))
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert "zqmk" not in html
+    assert "&#34;version&#34;: 2" in html or '"version": 2' in html
+    assert html.count("(withheld)") == 3
