@@ -4,13 +4,22 @@ Each entry's hash covers its own fields and the previous entry's hash, so alteri
 removing any row breaks every hash after it; `verify_chain` finds the first broken link.
 Callers record inside their own transaction: the entry commits (or rolls back) with the
 change it describes.
+
+Administrators read this log and never read shared content, so an entry's `details` hold
+only ids, counts, markings, kinds, status values, booleans and dates: `record` checks every
+key against one allow-list (DETAIL_SHAPES) and refuses free text. Titles, names, reasons,
+notes and file names stay in the content tables, behind access.py.
 """
 from __future__ import annotations
 
 import contextvars
 import hashlib
 import json
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import select, text
@@ -18,6 +27,11 @@ from sqlalchemy.orm import Session
 
 from portal.models.audit import AuditEntry
 from portal.models.base import utcnow
+from portal.models.country import CountryStatus
+from portal.models.item import Tlp
+from portal.models.meeting import ActionStatus, MeetingKind, MinutesStatus
+from portal.models.notification import AlertTopic, DeliveryMode
+from portal.models.user import Role, UserStatus
 
 GENESIS_HASH = "0" * 64
 _CHAIN_LOCK_KEY = 0x45434852  # "ECHR": one advisory lock id for the chain's tip on PostgreSQL
@@ -30,6 +44,145 @@ class Actor(Protocol):
     id: Any
     email: str
     country_code: str | None
+
+
+class UnsafeAuditDetails(ValueError):
+    """A caller passed a detail key outside the allow-list, or a value of the wrong shape:
+    a programming error (tests catch it), never a user's mistake."""
+
+
+Shape = Callable[[object], bool]
+UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MASTER_KEY_ID_PATTERN = re.compile(r"^mk-[0-9a-f]{16}$")
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATETIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([+-]\d{2}:\d{2})?$")
+COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+MAX_LIST = 64
+# Names of fields that changed (meetings, the register): the name of a field, never its value.
+FIELD_NAMES = frozenset({
+    "kind", "title", "description", "timezone", "starts_at", "ends_at", "registration_deadline", "venue",
+    "online_url", "invite_all_subscribing", "invite_observers", "states", "name", "status", "endorsed_on",
+})
+
+
+def _uuid(value: object) -> bool:
+    return isinstance(value, str) and UUID_PATTERN.match(value) is not None
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _boolean(value: object) -> bool:
+    return isinstance(value, bool)
+
+
+def _date(value: object) -> bool:
+    if not isinstance(value, str) or not DATE_PATTERN.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _datetime(value: object) -> bool:
+    if not isinstance(value, str) or not DATETIME_PATTERN.match(value):
+        return False
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _country(value: object) -> bool:
+    return isinstance(value, str) and COUNTRY_PATTERN.match(value) is not None
+
+
+def _one_of(*vocabularies: Iterable[object] | Callable[[], Iterable[object]]) -> Shape:
+    """A value from fixed vocabularies (enums, or a function returning one, read at first use)."""
+    @cache
+    def allowed() -> frozenset[str]:
+        return frozenset(str(v) for vocabulary in vocabularies
+                         for v in (vocabulary if isinstance(vocabulary, Iterable) else vocabulary()))
+
+    return lambda value: isinstance(value, str) and value in allowed()
+
+
+def _list_of(shape: Shape) -> Shape:
+    return lambda value: (isinstance(value, list) and len(value) <= MAX_LIST
+                          and all(shape(v) for v in value))
+
+
+def _either(*shapes: Shape) -> Shape:
+    return lambda value: any(shape(value) for shape in shapes)
+
+
+def _severities() -> Iterable[str]:
+    from portal.sharing.schema import SEVERITIES  # the domains' vocabulary; imported late: it sits above us
+    return SEVERITIES
+
+
+def _threat_categories() -> Iterable[str]:
+    from portal.sharing.schema import THREAT_CATEGORIES
+    return THREAT_CATEGORIES
+
+
+def _media_types() -> Iterable[str]:
+    from portal.attachments.content import ALLOWED
+    return (kind.media_type for kind in ALLOWED.values())
+
+
+# THE allow-list: every key an entry's details may hold, with the shape its value must have.
+# None is accepted for any of them (a value that is not set says nothing).
+DETAIL_SHAPES: dict[str, Shape] = {
+    # ids of rows (the row itself stays behind access.py)
+    "item_id": _uuid, "meeting": _uuid, "agenda_item": _uuid, "delegate": _uuid, "comment": _uuid,
+    "previous": _either(_uuid, lambda v: isinstance(v, str) and MASTER_KEY_ID_PATTERN.match(v) is not None),
+    # counts, sizes and version numbers
+    "version": _count, "sequence": _count, "position": _count, "size": _count, "length": _count,
+    "failures": _count, "mails_queued": _count, "sessions_ended": _count, "api_tokens_revoked": _count,
+    "replaced": _count, "added": _count, "files": _count, "rows": _count, "signing_key_version": _count,
+    "wraps": _count, "wraps_added": _count, "wraps_removed": _count, "hpke_version": _count,
+    "signing_version": _count, "rewrapped_data_keys": _count, "rewrapped_private_keys": _count,
+    # booleans
+    "head": _boolean, "sent": _boolean, "designated": _boolean,
+    # dates and times
+    "due": _date, "endorsed_on": _date, "locked_until": _datetime, "expires_at": _datetime,
+    # markings, kinds and status values
+    "tlp": _one_of(Tlp), "kind": _one_of(MeetingKind), "role": _one_of(Role),
+    "status": _one_of(MinutesStatus, ActionStatus, CountryStatus), "previous_status": _one_of(ActionStatus),
+    "from": _one_of(Role, UserStatus, CountryStatus), "to": _one_of(Role, UserStatus, CountryStatus),
+    "topic": _one_of(AlertTopic), "mode": _one_of(DeliveryMode), "min_severity": _one_of(_severities),
+    "categories": _list_of(_one_of(_threat_categories)), "media_type": _one_of(_media_types),
+    "step": _one_of({"password", "totp", "totp_enrolment"}), "reason": _one_of({"unknown account"}),
+    "stage": _one_of({"download", "signature bundle"}), "database": _one_of({"sqlite", "postgresql"}),
+    "store": _one_of({"local", "s3"}), "changed": _list_of(_one_of(FIELD_NAMES)),
+    # the state of an account (account data administrators manage), never an item's audience
+    "country": _country,
+}
+
+
+def check_details(details: dict[str, Any]) -> None:
+    """Raise UnsafeAuditDetails unless every key is allow-listed and its value has the key's shape."""
+    for key, value in details.items():
+        shape = DETAIL_SHAPES.get(key)
+        if shape is None:
+            raise UnsafeAuditDetails(f"audit detail {key!r} is not in the allow-list (portal.audit.DETAIL_SHAPES)")
+        if value is not None and not shape(value):
+            raise UnsafeAuditDetails(f"audit detail {key!r} has a value of the wrong shape: {type(value).__name__}")
+
+
+def displayable(details: dict[str, Any]) -> dict[str, Any]:
+    """Details as an administrator may see them: entries written before the allow-list (which
+    the chain keeps as they were) show only their allow-listed values; the rest is withheld."""
+    shown: dict[str, Any] = {}
+    for key, value in details.items():
+        shape = DETAIL_SHAPES.get(key)
+        shown[key] = value if shape is not None and (value is None or shape(value)) else "(withheld)"
+    return shown
 
 
 def _digest(entry: AuditEntry) -> str:
@@ -60,6 +213,7 @@ def record(
     actor_label: str | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain within the caller's transaction (not committed here)."""
+    check_details(details or {})
     if session.get_bind().dialect.name == "postgresql":
         # Serialise appenders so each reads the true tip; released at commit/rollback.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})

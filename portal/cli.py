@@ -119,8 +119,7 @@ def users_add(email: str, name: str, role_name: str, country_code: str | None, d
     user.totp_enrolled_at = utcnow()
     user.is_designated_poc = designated
     audit.record(db.session, "user.created", actor_label="cli", target_type="user", target_id=user.id,
-                 details={"email": user.email, "role": role.value, "country": user.country_code,
-                          "designated": designated})
+                 details={"role": role.value, "country": user.country_code, "designated": designated})
     db.session.commit()
     click.echo(f"created: {user.email} ({role.value}{', ' + user.country_code if user.country_code else ''})")
     click.echo(f"totp-secret: {user.totp_secret}")

@@ -29,4 +29,5 @@ def audit_log() -> Any:
         query = query.where(AuditEntry.action.startswith(action))
     page = paginate(db.session, query.order_by(AuditEntry.id.desc()), request.args)
     report = audit.verify_chain(db.session) if request.args.get("verify") else None
-    return render_template("admin/audit.html", page=page, action=action, report=report)
+    return render_template("admin/audit.html", page=page, action=action, report=report,
+                           displayable=audit.displayable)

@@ -36,7 +36,7 @@ def create_token(session: Session, user: User, name: str, days: int = 90) -> str
     session.add(record)
     session.flush()
     audit.record(session, "api_token.created", actor=user, target_type="api_token", target_id=record.id,
-                 details={"name": name, "expires_at": record.expires_at.isoformat()})
+                 details={"expires_at": record.expires_at.isoformat()})
     session.commit()
     return token
 

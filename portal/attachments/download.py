@@ -180,7 +180,7 @@ def _tamper(session: Session, actor: User, attachment: Attachment, item: Item, s
     session.rollback()
     log.error("attachment %s failed verification (%s): %s", attachment.id, stage, error)
     audit.record(session, "attachment.tamper_detected", actor=actor, target_type="attachment",
-                 target_id=attachment.id, details={"item_id": str(item.id), "stage": stage, "reason": str(error)})
+                 target_id=attachment.id, details={"item_id": str(item.id), "stage": stage})
     session.commit()
     return TamperDetected(attachment.id, str(error))
 

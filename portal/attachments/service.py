@@ -223,9 +223,8 @@ def store_attachment(session: Session, actor: User, item: Item, filename: str, s
             for owner in owners:
                 attachment.wraps.append(_wrap_for(session, attachment_id, owner, data_key))
             audit.record(session, "attachment.uploaded", actor=actor, target_type="attachment", target_id=attachment_id,
-                         details={"item_id": str(item.id), "filename": name, "media_type": kind.media_type,
-                                  "size": result.plaintext_size, "sha256": result.plaintext_sha256,
-                                  "tlp": item.tlp.value, "wrapped_for": owners})
+                         details={"item_id": str(item.id), "media_type": kind.media_type,
+                                  "size": result.plaintext_size, "tlp": item.tlp.value, "wraps": len(owners)})
             session.flush()
             staged.commit()
         session.commit()
@@ -306,8 +305,7 @@ def sync_wraps(session: Session, item: Item, *, actor: User | None = None) -> Wr
     if changes:
         audit.record(session, "attachment.audience_changed", actor=actor, actor_label=None if actor else "system",
                      target_type=item.kind.value, target_id=item.id,
-                     details={"added": [f"{a}:{o}" for a, o in changes.added],
-                              "removed": [f"{a}:{o}" for a, o in changes.removed]})
+                     details={"wraps_added": len(changes.added), "wraps_removed": len(changes.removed)})
     return changes
 
 

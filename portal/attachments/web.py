@@ -9,7 +9,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
 from wtforms import ValidationError
 
-from portal.attachments.content import content_disposition, response_media_type
+from portal import downloads
+from portal.attachments.content import response_media_type
 from portal.attachments.download import Bundle, VerifiedFile
 from portal.attachments.multipart import MalformedUpload, MultipartStream
 from portal.attachments.service import max_size
@@ -19,8 +20,6 @@ from portal.sharing.schema import KIND_SLUGS
 
 # Room for the multipart framing and small fields around the file itself.
 MULTIPART_OVERHEAD = 1024 * 1024
-# The downloaded file is never rendered by the portal's origin, whatever it claims to be.
-DOWNLOAD_CSP = "default-src 'none'; sandbox"
 
 
 def open_upload(*, check_csrf: bool) -> MultipartStream:
@@ -72,19 +71,12 @@ def file_response(verified: VerifiedFile) -> Response:
     response = Response(verified.chunks(), direct_passthrough=True)
     response.headers["Content-Type"] = response_media_type(verified.media_type)
     response.headers["Content-Length"] = str(verified.size)
-    response.headers["Content-Disposition"] = content_disposition(verified.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
     response.call_on_close(verified.close)
-    return response
+    return downloads.protect(response, verified.filename)
 
 
 def bundle_response(bundle: Bundle) -> Response:
-    response = Response(bundle.data, mimetype="application/zip")
-    response.headers["Content-Disposition"] = content_disposition(bundle.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    return response
+    return downloads.download(bundle.data, "application/zip", bundle.filename)
 
 
 def item_url(item: Item) -> str:

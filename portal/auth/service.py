@@ -153,8 +153,8 @@ def check_password(session: Session, email: str, password: str, now: datetime | 
     user = find_user_by_email(session, email)
     if user is None:
         passwords().verify(None, password)  # the same time as a real check
-        audit.record(session, "login.failure", actor_label=normalise_email(email)[:300],
-                     details={"step": "password", "reason": "unknown account"})
+        # Not what was typed: it may be any text (even a password), and admins read this log.
+        audit.record(session, "login.failure", details={"step": "password", "reason": "unknown account"})
         session.commit()
         raise AuthError(GENERIC_LOGIN_ERROR)
     attempt = _reserve_attempt(session, user, now)
@@ -335,8 +335,8 @@ def request_password_reset(session: Session, email: str) -> None:
     now = utcnow()
     user = find_user_by_email(session, email)
     if user is None or user.status is not UserStatus.ACTIVE:
-        audit.record(session, "password.reset_requested", actor_label=normalise_email(email)[:300],
-                     details={"sent": False})
+        audit.record(session, "password.reset_requested", actor_label=user.email if user else None,
+                     details={"sent": False})  # an unknown address is not recorded: it may be any text
         session.commit()
         return
     recent = session.scalar(select(func.count()).select_from(AccountToken).where(

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -83,8 +84,7 @@ def add_country(
     country = Country(code=code, name=name.strip(), status=status, endorsed_on=endorsed_on)
     session.add(country)
     audit.record(session, "country.added", actor=actor, target_type="country", target_id=code,
-                 details={"name": country.name, "status": status.value,
-                          "endorsed_on": endorsed_on.isoformat() if endorsed_on else None})
+                 details={"status": status.value, "endorsed_on": endorsed_on.isoformat() if endorsed_on else None})
     session.commit()
     return country
 
@@ -98,7 +98,7 @@ def update_country(
     fields = _validate(session, name, country.code)
     if fields:
         raise ValidationFailed("The state could not be changed.", fields)
-    changes = {}
+    changes: dict[str, Any] = {}
     for attr, value in (("name", name.strip()), ("status", status), ("endorsed_on", endorsed_on)):
         old = getattr(country, attr)
         if old != value:
@@ -106,8 +106,14 @@ def update_country(
             setattr(country, attr, value)
     if not changes:
         return
+    # The audit holds which fields changed and the status values, not the name (no free text there).
+    details: dict[str, Any] = {"changed": sorted(changes)}
+    if "status" in changes:
+        details.update(changes["status"])
+    if "endorsed_on" in changes:
+        details["endorsed_on"] = changes["endorsed_on"]["to"]
     audit.record(session, "country.changed", actor=actor, target_type="country", target_id=country.code,
-                 details=changes)
+                 details=details)
     if "status" in changes:
         # A state that became an observer must lose its wraps of non-CLEAR/GREEN files (and
         # one that became subscribing gains those shared with all subscribing states). That

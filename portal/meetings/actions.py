@@ -85,7 +85,7 @@ def add_action(session: Session, actor: User, meeting: Meeting, payload: Mapping
     session.add(action)
     session.flush()
     audit.record(session, f"meeting.{action.kind.value}_recorded", actor=actor, target_type="meeting_action",
-                 target_id=action.id, details={"meeting": str(meeting.id), "owner": action.owner_state_code,
+                 target_id=action.id, details={"meeting": str(meeting.id),
                                                "due": action.due_date.isoformat() if action.due_date else None})
     session.commit()
     return action
@@ -101,8 +101,7 @@ def update_action(session: Session, actor: User, action: ActionItem, payload: Ma
         setattr(action, name, value)
     action.updated_at = utcnow()
     audit.record(session, f"meeting.{action.kind.value}_updated", actor=actor, target_type="meeting_action",
-                 target_id=action.id, details={"status": action.status.value, "previous_status": before.value,
-                                               "owner": action.owner_state_code})
+                 target_id=action.id, details={"status": action.status.value, "previous_status": before.value})
     session.commit()
 
 

@@ -149,7 +149,7 @@ def add_item(session: Session, actor: User, meeting: Meeting, payload: Mapping[s
     session.add(agenda_item)
     session.flush()
     audit.record(session, "meeting.agenda_item_added", actor=actor, target_type="meeting", target_id=meeting.id,
-                 details={"agenda_item": str(agenda_item.id), "title": agenda_item.title})
+                 details={"agenda_item": str(agenda_item.id)})
     session.commit()
     return agenda_item
 
@@ -160,7 +160,7 @@ def update_item(session: Session, actor: User, meeting: Meeting, agenda_item: Ag
     _locked_check(actor, meeting)
     _fill(agenda_item, _validate(session, actor, meeting, payload))
     audit.record(session, "meeting.agenda_item_edited", actor=actor, target_type="meeting", target_id=meeting.id,
-                 details={"agenda_item": str(agenda_item.id), "title": agenda_item.title})
+                 details={"agenda_item": str(agenda_item.id)})
     session.commit()
 
 
@@ -191,7 +191,7 @@ def delete_item(session: Session, actor: User, meeting: Meeting, agenda_item: Ag
     session.flush()
     _renumber(live_items(session, meeting))
     audit.record(session, "meeting.agenda_item_removed", actor=actor, target_type="meeting", target_id=meeting.id,
-                 details={"agenda_item": str(agenda_item.id), "title": agenda_item.title})
+                 details={"agenda_item": str(agenda_item.id)})
     session.commit()
 
 

@@ -109,10 +109,11 @@ def _delegate_accounts(session: Session, meeting: Meeting) -> list[User]:
     rows = session.execute(select(Delegate.email, Delegate.country_code).where(Delegate.meeting_id == meeting.id)).all()
     if not rows:
         return []
-    by_email = {email: code for email, code in rows}
-    users = session.scalars(select(User).where(func.lower(User.email).in_(list(by_email)),
+    # Pairs, not a dict by address: one person may sit in two states' delegations.
+    registered = {(email, code) for email, code in rows}
+    users = session.scalars(select(User).where(func.lower(User.email).in_({email for email, _ in registered}),
                                                User.status == UserStatus.ACTIVE))
-    return [u for u in users if u.country_code == by_email.get(u.email.lower())]
+    return [u for u in users if (u.email.lower(), u.country_code) in registered]
 
 
 def _wanting_reminders(session: Session, users: Iterable[User]) -> list[User]:

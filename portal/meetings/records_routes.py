@@ -4,10 +4,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import access
+from portal import access, downloads
 from portal.countries import service as countries
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import db
@@ -85,8 +85,7 @@ def registrations_csv(meeting_id: uuid.UUID) -> Any:
     require_manager()
     body = registration.export_csv(db.session, current_user, meeting)
     filename = f"echri-registrations-{meeting.starts_at:%Y-%m-%d}.csv"
-    return Response("\ufeff" + body, mimetype="text/csv",  # the BOM lets spreadsheet programs read UTF-8
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return downloads.download("\ufeff" + body, "text/csv", filename)  # the BOM lets spreadsheet programs read UTF-8
 
 
 # --- minutes --------------------------------------------------------------------------

@@ -30,6 +30,7 @@ EMAIL_PATTERN = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$
 CSV_COLUMNS = ["State", "State code", "Name", "Position", "E-mail", "Attendance", "Head of delegation",
                "Registered (UTC)"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DUPLICATE_MESSAGE = "This person is already in your delegation to the meeting."
 
 
 def closed_message(meeting: Meeting) -> str:
@@ -83,9 +84,11 @@ def _validate(session: Session, meeting: Meeting, code: str, payload: Mapping[st
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
         errors["email"] = "Enter an e-mail address like name@ministry.example."
     else:
-        clash = session.scalar(select(Delegate).where(Delegate.meeting_id == meeting.id, Delegate.email == email))
+        # Only the state's own delegation: another state's delegates are not this state's to confirm.
+        clash = session.scalar(select(Delegate).where(Delegate.meeting_id == meeting.id, Delegate.country_code == code,
+                                                      Delegate.email == email))
         if clash is not None and clash is not current:
-            errors["email"] = "This person is already registered for the meeting."
+            errors["email"] = DUPLICATE_MESSAGE
     try:
         attendance = Attendance(payload.get("attendance") or "")
     except ValueError:
@@ -107,16 +110,16 @@ def _validate(session: Session, meeting: Meeting, code: str, payload: Mapping[st
     return {"name": name, "position": position, "email": email, "attendance": attendance, "is_head": is_head}
 
 
-def _flush(session: Session, meeting: Meeting, email: str) -> None:
+def _flush(session: Session, meeting: Meeting, code: str, email: str) -> None:
     """Write now; a race lost to the unique indexes becomes the same message as the checks above."""
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
-        taken = session.scalar(select(Delegate.id).where(Delegate.meeting_id == meeting.id, Delegate.email == email))
+        taken = session.scalar(select(Delegate.id).where(Delegate.meeting_id == meeting.id,
+                                                         Delegate.country_code == code, Delegate.email == email))
         if taken is not None:
-            raise ValidationFailed("Some fields need attention.",
-                                   {"email": "This person is already registered for the meeting."}) from None
+            raise ValidationFailed("Some fields need attention.", {"email": DUPLICATE_MESSAGE}) from None
         raise ValidationFailed("Some fields need attention.", {
             "is_head": "Your state already has a head of delegation: change theirs first."}) from None
 
@@ -131,9 +134,9 @@ def add_delegate(session: Session, actor: User, meeting: Meeting, payload: Mappi
     clean = _validate(session, meeting, code, payload, None)
     delegate = Delegate(id=uuid.uuid4(), meeting_id=meeting.id, country_code=code, registered_by_id=actor.id, **clean)
     session.add(delegate)
-    _flush(session, meeting, clean["email"])
+    _flush(session, meeting, code, clean["email"])
     audit.record(session, "meeting.delegate_registered", actor=actor, target_type="meeting", target_id=meeting.id,
-                 details={"delegate": str(delegate.id), "name": delegate.name, "head": delegate.is_head})
+                 details={"delegate": str(delegate.id), "head": delegate.is_head})
     session.commit()
     return delegate
 
@@ -148,9 +151,9 @@ def update_delegate(session: Session, actor: User, meeting: Meeting, delegate: D
     for name, value in clean.items():
         setattr(delegate, name, value)
     delegate.updated_at = utcnow()
-    _flush(session, meeting, clean["email"])
+    _flush(session, meeting, code, clean["email"])
     audit.record(session, "meeting.delegate_updated", actor=actor, target_type="meeting", target_id=meeting.id,
-                 details={"delegate": str(delegate.id), "name": delegate.name, "head": delegate.is_head})
+                 details={"delegate": str(delegate.id), "head": delegate.is_head})
     session.commit()
 
 
@@ -161,7 +164,7 @@ def remove_delegate(session: Session, actor: User, meeting: Meeting, delegate: D
         raise NotFound()
     session.delete(delegate)
     audit.record(session, "meeting.delegate_removed", actor=actor, target_type="meeting", target_id=meeting.id,
-                 details={"delegate": str(delegate.id), "name": delegate.name})
+                 details={"delegate": str(delegate.id)})
     session.commit()
 
 

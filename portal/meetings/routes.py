@@ -4,10 +4,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import access
+from portal import access, downloads
 from portal.countries import service as countries
 from portal.errors import Locked, NotFound, ValidationFailed
 from portal.extensions import db
@@ -164,8 +164,7 @@ def cancel(meeting_id: uuid.UUID) -> Any:
 @bp.get("/meetings/<uuid:meeting_id>.ics")
 def ics(meeting_id: uuid.UUID) -> Any:
     meeting = load_meeting(meeting_id)
-    return Response(calendar.meeting_ics(meeting), mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="{calendar.ics_filename(meeting)}"'})
+    return downloads.download(calendar.meeting_ics(meeting), "text/calendar", calendar.ics_filename(meeting))
 
 
 # --- agenda ---------------------------------------------------------------------------
@@ -268,6 +267,6 @@ def calendar_feed(token: str) -> Any:
     user = calendar.user_for_feed_token(db.session, token)
     if user is None:
         abort(404)
-    return Response(calendar.feed_ics(db.session, user), mimetype="text/calendar",
-                    headers={"Content-Disposition": 'inline; filename="echri-meetings.ics"',
-                             "X-Robots-Tag": "noindex"})
+    # Calendar clients read the body whatever the disposition; browsers download it.
+    return downloads.download(calendar.feed_ics(db.session, user), "text/calendar", "echri-meetings.ics",
+                              {"X-Robots-Tag": "noindex"})

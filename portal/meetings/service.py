@@ -209,7 +209,7 @@ def create_meeting(session: Session, actor: User, payload: Mapping[str, Any]) ->
     session.add(meeting)
     session.flush()
     audit.record(session, "meeting.created", actor=actor, target_type="meeting", target_id=meeting.id,
-                 details={"kind": meeting.kind.value, "title": meeting.title})
+                 details={"kind": meeting.kind.value})
     session.commit()
     return meeting
 
@@ -284,6 +284,6 @@ def cancel(session: Session, actor: User, meeting: Meeting, reason: str) -> int:
     session.flush()
     queued = notify.queue_invitations(session, meeting, "cancelled", reason=reason) if was_announced else 0
     audit.record(session, "meeting.cancelled", actor=actor, target_type="meeting", target_id=meeting.id,
-                 details={"reason": reason, "mails_queued": queued})
+                 details={"mails_queued": queued})
     session.commit()
     return queued

@@ -226,7 +226,9 @@ class Delegate(Base):
         # One head of delegation per state and meeting.
         Index("uq_meeting_delegates_head", "meeting_id", "country_code", unique=True,
               sqlite_where=text("is_head"), postgresql_where=text("is_head")),
-        UniqueConstraint("meeting_id", "email", name="uq_meeting_delegates_meeting_email"),
+        # One address once per state's delegation: per state, so that a duplicate in another
+        # state's delegation (which this state may not see) is never confirmed to it.
+        UniqueConstraint("meeting_id", "country_code", "email", name="uq_meeting_delegates_meeting_country_email"),
         Index("ix_meeting_delegates_meeting_country", "meeting_id", "country_code"),
     )
 

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from werkzeug.routing import BaseConverter, ValidationError
 
-from portal import access
+from portal import access, downloads
 from portal.countries import service as countries
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import db
@@ -261,5 +261,4 @@ def export(fmt: str) -> Any:
         writer.writerow(DENIAL_CSV_COLUMNS)
         writer.writerows(denial_csv_row(i) for i in items)
         response = Response(buffer.getvalue(), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="echri-denials.{fmt}"'
-    return response
+    return downloads.protect(response, f"echri-denials.{fmt}")

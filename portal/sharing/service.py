@@ -100,7 +100,7 @@ def _event(session: Session, item: Item, kind: ItemEventKind, actor: User, note:
     """Record a lifecycle event, audit it, and queue its alerts, all in the caller's transaction."""
     session.add(ItemEvent(item_id=item.id, kind=kind, actor_id=actor.id, version=item.version, note=note))
     audit.record(session, f"item.{kind.value}", actor=actor, target_type=item.kind.value, target_id=item.id,
-                 details={"version": item.version, "tlp": item.tlp.value, **({"note": note} if note else {})})
+                 details={"version": item.version, "tlp": item.tlp.value})
     session.flush()
     alerts.on_item_event(session, item, kind, actor)
 

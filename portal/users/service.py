@@ -93,7 +93,7 @@ def invite(
                        position=position, invited_by=actor)
     token = issue_account_token(session, user, TokenPurpose.INVITATION, utcnow())
     audit.record(session, "user.invited", actor=actor, target_type="user", target_id=user.id,
-                 details={"email": user.email, "role": role.value, "country": user.country_code})
+                 details={"role": role.value, "country": user.country_code})
     session.commit()
     send_link_mail(user, "You are invited to the ECHRI Portal", "invitation",
                    link_url(f"/invitation/{token}"))

@@ -67,10 +67,50 @@ def test_one_head_of_delegation_per_state(app: Flask, people: Any, login_as: Any
     page = response.get_data(as_text=True)
     assert "Anne Holm is already your head of delegation" in page and "There is a problem" in page
     assert _register(fr, meeting_id, name="Claire Roux", email="claire@fr.example", is_head="y").status_code == 302
-    # The same person twice in one meeting is refused too.
+    # The same person twice in one state's delegation is refused too.
     response = _register(dk, meeting_id, name="Anne again", email="ANNE@dk.example")
-    assert "already registered for the meeting" in response.get_data(as_text=True)
+    assert "This person is already in your delegation to the meeting." in response.get_data(as_text=True)
     assert _count(app, meeting_id) == 2
+
+
+def test_an_address_in_another_states_delegation_is_not_confirmed(app: Flask, people: Any, login_as: Any) -> None:
+    """Duplicates are checked per state: registering an address France has registered tells
+    Denmark nothing (no error), in the form check and in the database constraint alike."""
+    meeting_id = new_meeting(app, people.sec)
+    dk, fr = login_as(app.test_client(), people.dk), login_as(app.test_client(), people.fr)
+    assert _register(fr, meeting_id, name="Claire Roux", email="claire@fr.example").status_code == 302
+    response = _register(dk, meeting_id, name="Claire Roux", email="Claire@FR.example")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    # Editing a Danish delegate to that address is not refused either.
+    assert _register(dk, meeting_id, name="Bo Berg", email="bo@dk.example").status_code == 302
+    with app.app_context():
+        bo = db.session.scalar(select(Delegate.id).where(Delegate.email == "bo@dk.example"))
+        db.session.remove()
+    response = post_form(dk, f"/meetings/{meeting_id}/delegates/{bo}/edit", {
+        "name": "Bo Berg", "email": "claire@fr.example", "attendance": "remote"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "already in your delegation" in page  # Denmark's own duplicate now
+    assert "already registered" not in page
+    with app.app_context():
+        rows = sorted(db.session.execute(select(Delegate.country_code, Delegate.email)
+                                         .where(Delegate.meeting_id == meeting_id)).all())
+        db.session.remove()
+    assert rows == [("DK", "bo@dk.example"), ("DK", "claire@fr.example"), ("FR", "claire@fr.example")]
+
+
+def test_the_database_allows_one_address_in_two_delegations_but_not_twice_in_one(app: Flask, people: Any) -> None:
+    meeting_id = new_meeting(app, people.sec)
+    with app.app_context():
+        for code in ("DK", "FR"):
+            db.session.add(Delegate(meeting_id=meeting_id, country_code=code, name="Claire Roux",
+                                    email="claire@fr.example", attendance="remote"))
+        db.session.commit()
+        db.session.add(Delegate(meeting_id=meeting_id, country_code="DK", name="Claire again",
+                                email="claire@fr.example", attendance="remote"))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.remove()
 
 
 def test_the_database_keeps_one_head_per_state(app: Flask, people: Any) -> None:
