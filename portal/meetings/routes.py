@@ -100,7 +100,7 @@ def detail(meeting_id: uuid.UUID) -> Any:
         can_manage=access.can_manage_meetings(current_user),
         unpublished=access.can_manage_meetings(current_user) and meeting.status.value != "draft"
         and meeting.is_open_for_changes and agenda.has_unpublished_changes(db.session, meeting),
-        agenda_versions=agenda.versions(db.session, meeting), own_delegation=own,
+        agenda_versions=agenda.versions(db.session, current_user, meeting), own_delegation=own,
         registration_open=registration.registration_open(meeting), closed_message=registration.closed_message(meeting),
         participants=registration.participants(db.session, meeting), minutes=record,
         minutes_version=minutes.readable_version(db.session, current_user, record),
@@ -250,7 +250,7 @@ def agenda_publish(meeting_id: uuid.UUID) -> Any:
 def agenda_version(meeting_id: uuid.UUID, number: int) -> Any:
     meeting = load_meeting(meeting_id)
     try:
-        version = agenda.get_version(db.session, meeting, number)
+        version = agenda.get_version(db.session, current_user, meeting, number)
     except NotFound:
         abort(404)
     return render_template("meetings/agenda_version.html", meeting=meeting, version=version, render=render,
