@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute
 
 from portal.models.attachment import Attachment
 from portal.models.country import Country, CountryStatus
@@ -215,10 +216,11 @@ def items_filter(user: User) -> ColumnElement[bool]:
 # were recorded under (0, before the first release, counts as version 1, which released them).
 # All of these filters need Item joined to the row they filter.
 
-def _released_at(user: User, number: ColumnElement[int]) -> ColumnElement[bool]:
-    """Whether the item's version `number` went to `user` (drafts: seen only by their own state)."""
-    number = case((number < 1, 1), else_=number)
-    released = exists().where(ItemVersion.item_id == Item.id, ItemVersion.version == number,
+def _released_at(user: User, number: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """Whether the item's version `number` went to `user` (0, recorded on the draft, means version 1,
+    which released it; drafts themselves are seen only by their own state)."""
+    release = case((number < 1, 1), else_=number)
+    released = exists().where(ItemVersion.item_id == Item.id, ItemVersion.version == release,
                               _admits(user, VERSION_RELEASE))
     return or_(Item.status.in_(UNRELEASED_STATUSES), released)
 
@@ -313,8 +315,9 @@ def can_view_audit_log(actor: User) -> bool:
 
 # --- attachments ----------------------------------------------------------------------
 #
-# An attachment is seen by whoever sees its item, under the stricter of the item's TLP and
-# the marking the file was signed with. Content is only ever decrypted through the wrap of
+# An attachment is seen by whoever sees its item and had the version it was attached under
+# released to them (attachments_filter), under the stricter of the item's TLP and the marking
+# the file was signed with. Content is only ever decrypted through the wrap of
 # the user's own key owner (state, or the secretariat), so a state outside the audience has
 # nothing to decrypt with even if a query were wrong.
 

@@ -11,7 +11,6 @@ from portal.extensions import db
 from portal.models import Item, ItemKind, Role, User
 from portal.sharing import service as sharing
 from tests.attachments.conftest import decrypt_as_owner, pdf_bytes, threat_payload, wrap_owners
-from tests.conftest import audit_actions
 
 
 def _change_audience(app: Flask, account: Any, item_id: Any, **payload: Any) -> None:

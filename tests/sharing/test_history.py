@@ -17,7 +17,7 @@ from portal.attachments import service as attachments
 from portal.extensions import db
 from portal.meetings import agenda as agenda_service
 from portal.meetings import service as meetings
-from portal.models import Item, ItemKind, Role
+from portal.models import Item
 from portal.sharing import service
 from tests.attachments.conftest import pdf_bytes, wrap_owners
 from tests.sharing import helpers
