@@ -7,14 +7,21 @@ the callers, never as forbidden, so their existence does not leak.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute
 
+from portal.models.attachment import Attachment
 from portal.models.country import Country, CountryStatus
-from portal.models.item import Item, ItemAudienceCountry, ItemKind, ItemStatus, Tlp
+from portal.models.item import (
+    Item, ItemAudienceCountry, ItemEvent, ItemKind, ItemStatus, ItemVersion, ItemVersionAudienceCountry, Tlp,
+)
 from portal.models.meeting import (
-    MEETING_TRANSITIONS, ActionItem, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
+    MEETING_TRANSITIONS, ActionItem, AgendaVersion, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
     MinutesComment, MinutesStatus,
 )
 from portal.models.user import Role, User, UserStatus
@@ -134,34 +141,118 @@ def can_edit_register(actor: User) -> bool:
 
 LIVE_STATUSES = (ItemStatus.PUBLISHED, ItemStatus.WITHDRAWN)
 UNRELEASED_STATUSES = (ItemStatus.DRAFT, ItemStatus.SUBMITTED)
+MAY_REACH_OBSERVERS = (Tlp.CLEAR, Tlp.GREEN)
 
 
-def _audience_contains_state(code: str) -> ColumnElement[bool]:
-    subscribing = select(Country.code).where(Country.code == code, Country.status == CountryStatus.SUBSCRIBING)
+@dataclass(frozen=True)
+class _Release:
+    """The columns saying to whom one release went: an item as it is now, or one of its versions.
+
+    The originating state is always the item's (it never changes); the marking and the audience
+    are the release's own.
+    """
+
+    tlp: Any
+    all_subscribing: Any
+    to_secretariat: Any
+    to_observers: Any
+    names: Callable[[str], ColumnElement[bool]]  # whether the release names state `code`
+
+
+def _item_names(code: str) -> ColumnElement[bool]:
     # IN, not a correlated EXISTS: both databases read the state's (bounded) audience rows once
     # and hash them, instead of probing per item; counts over 100,000 items run 1.5-2x faster.
-    named = Item.id.in_(select(ItemAudienceCountry.item_id).where(ItemAudienceCountry.country_code == code))
-    return or_(Item.originator_code == code, and_(Item.all_subscribing, subscribing.exists()), named)
+    return Item.id.in_(select(ItemAudienceCountry.item_id).where(ItemAudienceCountry.country_code == code))
+
+
+def _version_names(code: str) -> ColumnElement[bool]:
+    return ItemVersion.id.in_(select(ItemVersionAudienceCountry.version_id)
+                              .where(ItemVersionAudienceCountry.country_code == code))
+
+
+ITEM_RELEASE = _Release(Item.tlp, Item.all_subscribing, Item.to_secretariat, Item.to_observers, _item_names)
+VERSION_RELEASE = _Release(ItemVersion.tlp, ItemVersion.all_subscribing, ItemVersion.to_secretariat,
+                           ItemVersion.to_observers, _version_names)
+
+
+def _admits(user: User, release: _Release) -> ColumnElement[bool]:
+    """THE audience rule, for an item and for each of its versions alike: whether `release`
+    (its marking and its audience) reaches `user`. Status and drafts are the callers' part."""
+    if user.status is not UserStatus.ACTIVE or is_admin(user):
+        return false()  # administrators run the service; they never read shared content
+    if is_secretariat(user):
+        # The secretariat originates its documents, so it stays in their audience once published.
+        return or_(release.to_secretariat, Item.originator_code.is_(None))
+    code = user.country_code
+    assert code is not None
+    if user.country is not None and user.country.is_observer:
+        return and_(release.to_observers, release.tlp.in_(MAY_REACH_OBSERVERS))
+    subscribing = select(Country.code).where(Country.code == code, Country.status == CountryStatus.SUBSCRIBING)
+    in_audience = or_(Item.originator_code == code, and_(release.all_subscribing, subscribing.exists()),
+                      release.names(code))
+    if user.role is Role.READER:
+        return and_(in_audience, release.tlp != Tlp.RED)
+    return in_audience
 
 
 def items_filter(user: User) -> ColumnElement[bool]:
     """THE filter: every list, search, count, export, feed and API call over items uses it."""
     if user.status is not UserStatus.ACTIVE or is_admin(user):
         return false()  # administrators run the service; they never read shared content
-    live = Item.status.in_(LIVE_STATUSES)
+    visible_live = and_(Item.status.in_(LIVE_STATUSES), _admits(user, ITEM_RELEASE))
     if is_secretariat(user):
-        # The secretariat originates its documents, so it stays in their audience once published.
         own = Item.originator_code.is_(None)
-        return or_(and_(live, or_(Item.to_secretariat, own)), and_(own, Item.status.in_(UNRELEASED_STATUSES)))
-    code = user.country_code
-    assert code is not None
-    if user.country is not None and user.country.is_observer:
-        return and_(live, Item.to_observers, Item.tlp.in_((Tlp.CLEAR, Tlp.GREEN)))
-    visible_live = and_(live, _audience_contains_state(code))
-    if user.role is Role.READER:
-        return and_(visible_live, Item.tlp != Tlp.RED)
-    own_drafts = and_(Item.originator_code == code, Item.status.in_(UNRELEASED_STATUSES))
+        return or_(visible_live, and_(own, Item.status.in_(UNRELEASED_STATUSES)))
+    if user.role is Role.READER or (user.country is not None and user.country.is_observer):
+        return visible_live
+    own_drafts = and_(Item.originator_code == user.country_code, Item.status.in_(UNRELEASED_STATUSES))
     return or_(visible_live, own_drafts)
+
+
+# --- history: versions, events, change notes, attachments ---------------------------------
+#
+# History is released too. Each published version keeps its own marking and audience; it is
+# shown only to a user who sees the item now AND to whom that version was released (the same
+# rule, `_admits`, over the version's columns). Lowering or widening an item therefore never
+# opens its earlier versions. Events, change notes and attachments belong to the version they
+# were recorded under (0, before the first release, counts as version 1, which released them).
+# All of these filters need Item joined to the row they filter.
+
+def _released_at(user: User, number: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """Whether the item's version `number` went to `user` (0, recorded on the draft, means version 1,
+    which released it; drafts themselves are seen only by their own state)."""
+    release = case((number < 1, 1), else_=number)
+    released = exists().where(ItemVersion.item_id == Item.id, ItemVersion.version == release,
+                              _admits(user, VERSION_RELEASE))
+    return or_(Item.status.in_(UNRELEASED_STATUSES), released)
+
+
+def versions_filter(user: User) -> ColumnElement[bool]:
+    """Versions `user` may open (select ItemVersion joined to Item): of a published item they see,
+    released to them. A withdrawn item shows only its notice, no versions."""
+    return and_(items_filter(user), Item.status == ItemStatus.PUBLISHED, _admits(user, VERSION_RELEASE))
+
+
+def events_filter(user: User) -> ColumnElement[bool]:
+    """Lifecycle events (and their notes: change notes, reasons) of versions released to `user`."""
+    return and_(items_filter(user), _released_at(user, ItemEvent.version))
+
+
+def attachments_filter(user: User) -> ColumnElement[bool]:
+    """Attachments of items `user` sees, attached under a version released to them (then
+    can_read_attachment applies the file's own marking)."""
+    return and_(items_filter(user), _released_at(user, Attachment.item_version))
+
+
+def can_see_named_audience(user: User, item: Item) -> bool:
+    """Which states an item names in its audience. TLP:CLEAR and GREEN are for the community, so
+    whoever sees the item sees its list. AMBER, AMBER+STRICT and RED go on a need-to-know basis:
+    the other recipients are not the recipients' to know, only the originating state's."""
+    if item.tlp in MAY_REACH_OBSERVERS:
+        return True
+    if item.originator_code is None:
+        return is_secretariat(user)
+    return is_state_user(user) and user.country_code == item.originator_code
 
 
 def is_originator(user: User, item: Item) -> bool:
@@ -232,8 +323,9 @@ def can_view_audit_log(actor: User) -> bool:
 
 # --- attachments ----------------------------------------------------------------------
 #
-# An attachment is seen by whoever sees its item, under the stricter of the item's TLP and
-# the marking the file was signed with. Content is only ever decrypted through the wrap of
+# An attachment is seen by whoever sees its item and had the version it was attached under
+# released to them (attachments_filter), under the stricter of the item's TLP and the marking
+# the file was signed with. Content is only ever decrypted through the wrap of
 # the user's own key owner (state, or the secretariat), so a state outside the audience has
 # nothing to decrypt with even if a query were wrong.
 
@@ -301,7 +393,18 @@ def meetings_filter(user: User) -> ColumnElement[bool]:
     return and_(announced, or_(Meeting.invite_all_subscribing, named))
 
 
-def meeting_invites(meeting: Meeting, country: Country) -> bool:
+class Invitation(Protocol):
+    """Whom a meeting invites: the meeting now, or an agenda version as it was published."""
+
+    @property
+    def invite_all_subscribing(self) -> bool: ...
+    @property
+    def invite_observers(self) -> bool: ...
+    @property
+    def named_states(self) -> list[str]: ...
+
+
+def meeting_invites(meeting: Invitation, country: Country) -> bool:
     """Whether `country` is invited to `meeting` (the Python twin of meetings_filter)."""
     if country.is_observer:
         return meeting.invite_observers
@@ -360,6 +463,17 @@ def can_record_actions(user: User, meeting: Meeting) -> bool:
 def registration_is_open(meeting: Meeting, now: datetime) -> bool:
     """Whether points of contact may change their delegations now."""
     return meeting.status is MeetingStatus.ANNOUNCED and now < meeting.registration_deadline
+
+
+def can_view_agenda_version(user: User, meeting: Meeting, version: AgendaVersion, latest: int) -> bool:
+    """The latest published agenda is the meeting's agenda, for every state invited now; an
+    earlier one only for the states invited when it was published (inviting a state later
+    does not release the agendas it was not sent)."""
+    if not can_view_meeting(user, meeting):
+        return False
+    if is_secretariat(user) or version.version >= latest:
+        return True
+    return user.country is not None and meeting_invites(version, user.country)
 
 
 def can_register_delegation(user: User, meeting: Meeting) -> bool:

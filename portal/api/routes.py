@@ -75,22 +75,22 @@ def _input_payload(item: Item) -> dict[str, Any]:
 @bp.get(f"/{KIND_PATH}")
 def list_items(kind_slug: str) -> Any:
     page = queries.list_items(db.session, current_user, schema.SLUG_KINDS[kind_slug], request.args)
-    return jsonify(items=[item_record(i) for i in page.items], page=page.number, per_page=page.size,
-                   total=page.total, pages=page.pages)
+    return jsonify(items=[item_record(i, current_user) for i in page.items], page=page.number,
+                   per_page=page.size, total=page.total, pages=page.pages)
 
 
 @bp.get(f"/{KIND_PATH}/<uuid:item_id>")
 def get_item(kind_slug: str, item_id: uuid.UUID) -> Any:
     item = _item(kind_slug, item_id)
     service.record_open(db.session, current_user, item)
-    return jsonify(item_record(item))
+    return jsonify(item_record(item, current_user))
 
 
 @bp.post(f"/{KIND_PATH}")
 def create_item(kind_slug: str) -> Any:
     data = _json_body()
     item = _call(lambda: service.create_draft(db.session, current_user, schema.SLUG_KINDS[kind_slug], data))
-    return jsonify(item_record(item)), 201
+    return jsonify(item_record(item, current_user)), 201
 
 
 @bp.patch(f"/{KIND_PATH}/<uuid:item_id>")
@@ -102,14 +102,14 @@ def patch_item(kind_slug: str, item_id: uuid.UUID) -> Any:
         changes["audience"] = {**merged["audience"], **changes["audience"]}
     merged.update(changes)
     _call(lambda: service.update_draft(db.session, current_user, item, merged))
-    return jsonify(item_record(item))
+    return jsonify(item_record(item, current_user))
 
 
 @bp.post(f"/{KIND_PATH}/<uuid:item_id>/publish")
 def publish_item(kind_slug: str, item_id: uuid.UUID) -> Any:
     item = _item(kind_slug, item_id)
     _call(lambda: service.publish(db.session, current_user, item))
-    return jsonify(item_record(item))
+    return jsonify(item_record(item, current_user))
 
 
 @bp.post(f"/{KIND_PATH}/<uuid:item_id>/withdraw")
@@ -118,4 +118,4 @@ def withdraw_item(kind_slug: str, item_id: uuid.UUID) -> Any:
     reason = _json_body().get("reason")
     # A missing reason is the service's 422, after its 403: refusal comes before validation.
     _call(lambda: service.withdraw(db.session, current_user, item, reason if isinstance(reason, str) else ""))
-    return jsonify(item_record(item))
+    return jsonify(item_record(item, current_user))

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import access, audit
-from portal.attachments.service import audience, originator_owner, storage, sync_wraps
+from portal.attachments.service import attachment_reach, originator_owner, storage, sync_wraps
 from portal.attachments.storage import AttachmentStore, StorageError, StoredFile
 from portal.crypto import keys as ck
 from portal.crypto.errors import CryptoError
@@ -86,7 +86,7 @@ def get_visible_attachment(session: Session, actor: User, attachment_id: uuid.UU
     """The attachment and its item if `actor` may open it; NotFound otherwise (never Forbidden)."""
     row = session.execute(
         select(Attachment, Item).join(Item, Item.id == Attachment.item_id)
-        .where(Attachment.id == attachment_id, access.items_filter(actor))).first()
+        .where(Attachment.id == attachment_id, access.attachments_filter(actor))).first()
     if row is None or not access.can_read_attachment(actor, row[1], row[0].tlp):
         raise NotFound()
     return row[0], row[1]
@@ -194,7 +194,7 @@ def open_download(session: Session, actor: User, attachment_id: uuid.UUID) -> Ve
     if session.get(AttachmentKeyWrap, (attachment.id, owner)) is None:
         # A state that joined an audience later (e.g. a new subscribing state and an item for all):
         # add its wrap now, but only if the audience computed from the item really contains it.
-        if owner not in audience(session, item).for_tlp(attachment.tlp):
+        if owner not in attachment_reach(session, item, attachment):
             raise NotFound()
         sync_wraps(session, item)
         session.commit()

@@ -29,7 +29,7 @@ from portal.keys import service as keys
 from portal.models.attachment import Attachment, AttachmentKeyWrap
 from portal.models.base import utcnow
 from portal.models.country import Country, CountryStatus
-from portal.models.item import Item
+from portal.models.item import Item, ItemVersion
 from portal.models.keys import SECRETARIAT_OWNER, KeyPurpose
 from portal.models.user import User
 
@@ -93,20 +93,41 @@ class Audience:
         return self.owners | self.observers if tlp.may_reach_observers else self.owners
 
 
-def audience(session: Session, item: Item) -> Audience:
-    """The owners whose users the item reaches, mirroring access.items_filter over the register."""
+def audience(session: Session, item: Item, release: Item | ItemVersion | None = None) -> Audience:
+    """The owners whose users the item reaches, mirroring access.items_filter over the register;
+    with `release`, the owners that one of its versions was released to (the item's originator,
+    the version's own marking and audience)."""
+    release = release or item
     statuses: dict[str, CountryStatus] = {code: status for code, status in session.execute(select(Country.code, Country.status))}
     owners = {originator_owner(item)}
-    if item.all_subscribing:
+    if release.all_subscribing:
         owners |= {code for code, status in statuses.items() if status is CountryStatus.SUBSCRIBING}
     # A named state that is now an observer reads only what is released to observers.
-    owners |= {code for code in item.named_countries if statuses.get(code) is CountryStatus.SUBSCRIBING}
-    if item.to_secretariat:
+    owners |= {code for code in release.named_countries if statuses.get(code) is CountryStatus.SUBSCRIBING}
+    if release.to_secretariat:
         owners.add(SECRETARIAT_OWNER)
     observers: set[str] = set()
-    if item.to_observers and item.tlp.may_reach_observers:
+    if release.to_observers and release.tlp.may_reach_observers:
         observers = {code for code, status in statuses.items() if status is CountryStatus.OBSERVER}
     return Audience(frozenset(owners), frozenset(observers - owners))
+
+
+def release_version(session: Session, attachment: Attachment) -> ItemVersion | None:
+    """The version that released the file: the one it was attached under (version 1 for a file
+    attached to the draft); None while the item is unpublished."""
+    return session.scalar(select(ItemVersion).where(ItemVersion.item_id == attachment.item_id,
+                                                    ItemVersion.version == max(attachment.item_version, 1)))
+
+
+def attachment_reach(session: Session, item: Item, attachment: Attachment) -> frozenset[str]:
+    """The owners that may hold a wrap of `attachment`: the item's audience now, narrowed to the
+    audience of the version that released the file, both under the file's own marking. Lowering
+    or widening the item later never adds a wrap for a state the file was not released to."""
+    wanted = audience(session, item).for_tlp(attachment.tlp)
+    released = release_version(session, attachment)
+    if released is not None:
+        wanted &= audience(session, item, released).for_tlp(attachment.tlp)
+    return wanted
 
 
 # --- upload ---------------------------------------------------------------------------
@@ -289,9 +310,8 @@ def sync_wraps(session: Session, item: Item, *, actor: User | None = None) -> Wr
         if not attachments:
             return changes
         _lock_item(session, item)
-        reach = audience(session, item)
         for attachment in attachments:
-            wanted = reach.for_tlp(attachment.tlp)
+            wanted = attachment_reach(session, item, attachment)
             have = {w.owner: w for w in attachment.wraps}
             for owner in sorted(have.keys() - wanted):
                 attachment.wraps.remove(have[owner])
@@ -341,6 +361,6 @@ def attachments_for(session: Session, actor: User, item: Item) -> list[Attachmen
     """The attachments of `item` that `actor` may open, oldest first (empty when none or not allowed)."""
     rows = session.scalars(
         select(Attachment).join(Item, Item.id == Attachment.item_id)
-        .where(Attachment.item_id == item.id, access.items_filter(actor))
+        .where(Attachment.item_id == item.id, access.attachments_filter(actor))
         .order_by(Attachment.created_at, Attachment.filename))
     return [a for a in rows if access.can_read_attachment(actor, item, a.tlp)]

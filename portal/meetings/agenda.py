@@ -208,17 +208,20 @@ def latest_version(session: Session, meeting: Meeting) -> AgendaVersion | None:
                           .order_by(AgendaVersion.version.desc()).limit(1))
 
 
-def versions(session: Session, meeting: Meeting) -> list[AgendaVersion]:
-    """Every published version of the agenda, newest first."""
-    return list(session.scalars(select(AgendaVersion).where(AgendaVersion.meeting_id == meeting.id)
+def versions(session: Session, viewer: User, meeting: Meeting) -> list[AgendaVersion]:
+    """The published versions of the agenda `viewer` may read, newest first."""
+    rows = list(session.scalars(select(AgendaVersion).where(AgendaVersion.meeting_id == meeting.id)
                                 .order_by(AgendaVersion.version.desc())))
+    latest = rows[0].version if rows else 0
+    return [v for v in rows if access.can_view_agenda_version(viewer, meeting, v, latest)]
 
 
-def get_version(session: Session, meeting: Meeting, number: int) -> AgendaVersion:
-    """One published version of the agenda; NotFound otherwise."""
+def get_version(session: Session, viewer: User, meeting: Meeting, number: int) -> AgendaVersion:
+    """One published version of the agenda, if `viewer` may read it; NotFound otherwise."""
     found = session.scalar(select(AgendaVersion).where(AgendaVersion.meeting_id == meeting.id,
                                                        AgendaVersion.version == number))
-    if found is None:
+    latest = latest_version(session, meeting)
+    if found is None or latest is None or not access.can_view_agenda_version(viewer, meeting, found, latest.version):
         raise NotFound()
     return found
 
@@ -232,9 +235,12 @@ def has_unpublished_changes(session: Session, meeting: Meeting) -> bool:
 def snapshot(session: Session, actor: User, meeting: Meeting) -> AgendaVersion:
     """Record the live agenda as the next published version (in the caller's transaction)."""
     latest = latest_version(session, meeting)
+    # The version keeps whom it was published to: a state invited later reads the current
+    # agenda, not the earlier ones (access.can_view_agenda_version).
     version = AgendaVersion(meeting_id=meeting.id, version=(latest.version if latest else 0) + 1,
                             snapshot=_serialise(live_items(session, meeting)), published_at=utcnow(),
-                            published_by_id=actor.id)
+                            published_by_id=actor.id, invite_all_subscribing=meeting.invite_all_subscribing,
+                            invite_observers=meeting.invite_observers, invited_states=list(meeting.named_states))
     session.add(version)
     session.flush()
     return version

@@ -102,7 +102,7 @@ def detail(meeting_id: uuid.UUID) -> Any:
         can_record_actions=access.can_record_actions(current_user, meeting),
         unpublished=access.can_edit_meeting(current_user, meeting) and meeting.is_announced
         and agenda.has_unpublished_changes(db.session, meeting),
-        agenda_versions=agenda.versions(db.session, meeting), own_delegation=own,
+        agenda_versions=agenda.versions(db.session, current_user, meeting), own_delegation=own,
         registration_open=access.registration_is_open(meeting, now), closed_message=registration.closed_message(meeting),
         participants=registration.participants(db.session, meeting), minutes=record,
         minutes_version=minutes.readable_version(db.session, current_user, record),
@@ -236,7 +236,7 @@ def agenda_publish(meeting_id: uuid.UUID) -> Any:
 @bp.get("/meetings/<uuid:meeting_id>/agenda/versions/<int:number>")
 def agenda_version(meeting_id: uuid.UUID, number: int) -> Any:
     meeting = load_meeting(meeting_id)
-    version = agenda.get_version(db.session, meeting, number)
+    version = agenda.get_version(db.session, current_user, meeting, number)
     return render_template("meetings/agenda_version.html", meeting=meeting, version=version, render=render,
                            rows=agenda.rows_for(db.session, current_user, meeting, version),
                            country_names={c.code: c.name for c in countries.list_countries(db.session)})

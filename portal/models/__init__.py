@@ -6,7 +6,7 @@ from portal.models.base import Base
 from portal.models.country import Country, CountryStatus
 from portal.models.item import (
     DenialStatus, Item, ItemAudienceCountry, ItemCategory, ItemEvent, ItemEventKind, ItemKind,
-    ItemStatus, ItemVersion, Tlp,
+    ItemStatus, ItemVersion, ItemVersionAudienceCountry, Tlp,
 )
 from portal.models.keys import SECRETARIAT_OWNER, KeyPurpose, StateKey
 from portal.models.meeting import (
@@ -24,7 +24,8 @@ __all__ = [
     "AccountToken", "AlertTopic", "ApiToken", "DeliveryMode", "DigestCursor", "Notification", "OutboxMessage",
     "OutboxStatus", "Subscription", "Attachment", "AttachmentKeyWrap", "AuditEntry", "Base", "Country", "CountryStatus",
     "DenialStatus", "Item", "ItemAudienceCountry", "ItemCategory", "ItemEvent", "ItemEventKind", "ItemKind",
-    "ItemStatus", "ItemVersion", "KeyPurpose", "Role", "SECRETARIAT_OWNER", "StateKey", "Tlp", "TokenPurpose", "User",
+    "ItemStatus", "ItemVersion", "ItemVersionAudienceCountry", "KeyPurpose", "Role", "SECRETARIAT_OWNER", "StateKey",
+    "Tlp", "TokenPurpose", "User",
     "UserSession", "UserStatus",
     # meetings
     "ActionItem", "ActionKind", "ActionStatus", "AgendaItem", "AgendaItemLink", "AgendaVersion", "Attendance",

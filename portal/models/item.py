@@ -141,10 +141,18 @@ class ItemCategory(Base):
 
 
 class ItemVersion(Base):
-    """One published version, kept for ever: readers see the history."""
+    """One published version, kept for ever, with the marking and audience it was released under.
+
+    A version is shown only to whom it was released (portal.access.versions_filter): lowering
+    or widening an item later never opens its earlier, stricter versions.
+    """
 
     __tablename__ = "item_versions"
-    __table_args__ = (UniqueConstraint("item_id", "version", name="uq_item_versions_item_version"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "version", name="uq_item_versions_item_version"),
+        CheckConstraint("tlp <> 'RED' OR NOT all_subscribing", name="version_red_not_to_all"),
+        CheckConstraint("NOT to_observers OR tlp IN ('CLEAR', 'GREEN')", name="version_observers_clear_green"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
@@ -157,6 +165,26 @@ class ItemVersion(Base):
     change_note: Mapped[str | None] = mapped_column(Text)
     published_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The audience at release (the originating state is the item's and never changes).
+    all_subscribing: Mapped[bool] = mapped_column(default=False)
+    to_secretariat: Mapped[bool] = mapped_column(default=False)
+    to_observers: Mapped[bool] = mapped_column(default=False)
+
+    audience_countries: Mapped[list[ItemVersionAudienceCountry]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ItemVersionAudienceCountry.country_code")
+
+    @property
+    def named_countries(self) -> list[str]:
+        return [a.country_code for a in self.audience_countries]
+
+
+class ItemVersionAudienceCountry(Base):
+    """A state named in the audience of one published version."""
+
+    __tablename__ = "item_version_audience_countries"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("item_versions.id", ondelete="CASCADE"), primary_key=True)
+    country_code: Mapped[str] = mapped_column(ForeignKey("countries.code"), primary_key=True, index=True)
 
 
 class ItemEventKind(enum.StrEnum):

@@ -216,6 +216,14 @@ class AgendaVersion(Base):
     snapshot: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Whom the meeting invited when this version was published (see access.can_view_agenda_version).
+    invite_all_subscribing: Mapped[bool] = mapped_column(default=False)
+    invite_observers: Mapped[bool] = mapped_column(default=False)
+    invited_states: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    @property
+    def named_states(self) -> list[str]:
+        return list(self.invited_states or [])
 
 
 class Delegate(Base):

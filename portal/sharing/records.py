@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal import access
 from portal.models.item import Item, ItemKind, ItemStatus
+from portal.models.user import User
 from portal.sharing.markdown import render
 
 
@@ -15,9 +17,11 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def item_record(item: Item) -> dict[str, Any]:
-    """The API representation. A withdrawn item carries its notice, never its content."""
+def item_record(item: Item, viewer: User) -> dict[str, Any]:
+    """The API representation for `viewer`. A withdrawn item carries its notice, never its content;
+    `audience.countries` is null when the named states are not the viewer's to know."""
     withdrawn = item.status is ItemStatus.WITHDRAWN
+    named = item.named_countries if access.can_see_named_audience(viewer, item) else None
     record: dict[str, Any] = {
         "id": str(item.id),
         "kind": item.kind.value,
@@ -26,7 +30,7 @@ def item_record(item: Item) -> dict[str, Any]:
         "body": None if withdrawn else item.body,
         "body_html": None if withdrawn else str(render(item.body)),
         "tlp": item.tlp.value,
-        "audience": {"all_subscribing": item.all_subscribing, "countries": item.named_countries,
+        "audience": {"all_subscribing": item.all_subscribing, "countries": named,
                      "secretariat": item.to_secretariat, "observers": item.to_observers},
         "status": item.status.value,
         "originator": item.originator_code or "SECRETARIAT",
@@ -58,8 +62,8 @@ def _cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def denial_csv_row(item: Item) -> list[str]:
-    record = item_record(item)
+def denial_csv_row(item: Item, viewer: User) -> list[str]:
+    record = item_record(item, viewer)
     record["control_entries"] = "; ".join(f"{e['regime']} {e['code']}" for e in record.get("control_entries", []))
     record["parties"] = "; ".join(
         f"{p['role']}: {p['name']}" + (f" ({p['country']})" if p.get("country") else "") for p in record.get("parties", []))

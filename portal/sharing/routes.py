@@ -116,8 +116,8 @@ def detail(kind: ItemKind, item_id: uuid.UUID) -> Any:
     item = _load(kind, item_id)
     service.record_open(db.session, current_user, item)
     return render_template("sharing/detail.html", item=item, body_html=render(item.body),
-                           versions=service.versions(db.session, item),
-                           events=service.events(db.session, item), labels=schema.labels_for(item.kind),
+                           versions=service.versions(db.session, current_user, item),
+                           events=service.events(db.session, current_user, item), labels=schema.labels_for(item.kind),
                            receipts=queries.read_receipts(db.session, current_user, item),
                            country_names={c.code: c.name for c in countries.list_countries(db.session)},
                            action_form=ReasonForm(), **_attachment_context(item))
@@ -135,7 +135,7 @@ def _attachment_context(item: Item) -> dict[str, Any]:
 @bp.get("/<kind:kind>/<uuid:item_id>/versions/<int:number>")
 def version(kind: ItemKind, item_id: uuid.UUID, number: int) -> Any:
     item = _load(kind, item_id)
-    record = service.get_version(db.session, item, number)
+    record = service.get_version(db.session, current_user, item, number)
     if record is None:
         abort(404)
     return render_template("sharing/version.html", item=item, version=record, body_html=render(record.body),
@@ -253,12 +253,12 @@ def export(fmt: str) -> Any:
         abort(404)
     items = queries.exportable_denials(db.session, current_user, request.args)
     if fmt == "json":
-        body = json.dumps({"denials": [item_record(i) for i in items]}, ensure_ascii=False, indent=1)
+        body = json.dumps({"denials": [item_record(i, current_user) for i in items]}, ensure_ascii=False, indent=1)
         response = Response(body, mimetype="application/json")
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(DENIAL_CSV_COLUMNS)
-        writer.writerows(denial_csv_row(i) for i in items)
+        writer.writerows(denial_csv_row(i, current_user) for i in items)
         response = Response(buffer.getvalue(), mimetype="text/csv")
     return downloads.protect(response, f"echri-denials.{fmt}")

@@ -16,7 +16,7 @@ from portal.models.base import utcnow
 from portal.models.country import Country, CountryStatus
 from portal.models.item import (
     DenialStatus, Item, ItemAudienceCountry, ItemCategory, ItemEvent, ItemEventKind, ItemKind, ItemStatus,
-    ItemVersion,
+    ItemVersion, ItemVersionAudienceCountry,
 )
 from portal.models.user import User
 from portal.attachments import service as attachments
@@ -146,9 +146,15 @@ def submit(session: Session, actor: User, item: Item) -> None:
 
 def _add_version(session: Session, actor: User, item: Item, note: str | None) -> None:
     item.version += 1
+    # The version keeps the marking and audience it is released under: later changes to the
+    # item never widen who may read it (access.versions_filter).
     session.add(ItemVersion(item_id=item.id, version=item.version, title=item.title, summary=item.summary,
                             body=item.body, details=item.details, tlp=item.tlp, change_note=note,
-                            published_by_id=actor.id, published_at=utcnow()))
+                            published_by_id=actor.id, published_at=utcnow(),
+                            all_subscribing=item.all_subscribing, to_secretariat=item.to_secretariat,
+                            to_observers=item.to_observers,
+                            audience_countries=[ItemVersionAudienceCountry(country_code=c)
+                                                for c in item.named_countries]))
 
 
 def _review_date(start: date) -> date:
@@ -267,19 +273,22 @@ def record_open(session: Session, actor: User, item: Item) -> None:
         session.commit()
 
 
-def events(session: Session, item: Item) -> list[ItemEvent]:
-    return list(session.scalars(select(ItemEvent).where(ItemEvent.item_id == item.id).order_by(ItemEvent.id)))
+def events(session: Session, actor: User, item: Item) -> list[ItemEvent]:
+    """The item's history as `actor` may read it: events (and their notes) of versions released to them."""
+    return list(session.scalars(select(ItemEvent).join(Item, Item.id == ItemEvent.item_id)
+                                .where(ItemEvent.item_id == item.id, access.events_filter(actor))
+                                .order_by(ItemEvent.id)))
 
 
-def versions(session: Session, item: Item) -> list[ItemVersion]:
-    """Published versions, newest first (none for a withdrawn item: only its notice remains)."""
-    if item.status is not ItemStatus.PUBLISHED:
-        return []
-    return list(session.scalars(select(ItemVersion).where(ItemVersion.item_id == item.id)
+def versions(session: Session, actor: User, item: Item) -> list[ItemVersion]:
+    """The published versions released to `actor`, newest first (none for a withdrawn item: only its
+    notice remains)."""
+    return list(session.scalars(select(ItemVersion).join(Item, Item.id == ItemVersion.item_id)
+                                .where(ItemVersion.item_id == item.id, access.versions_filter(actor))
                                 .order_by(ItemVersion.version.desc())))
 
 
-def get_version(session: Session, item: Item, number: int) -> ItemVersion | None:
-    if item.status is not ItemStatus.PUBLISHED:
-        return None
-    return session.scalar(select(ItemVersion).where(ItemVersion.item_id == item.id, ItemVersion.version == number))
+def get_version(session: Session, actor: User, item: Item, number: int) -> ItemVersion | None:
+    """Version `number` of `item` if it was released to `actor`; None otherwise."""
+    return session.scalar(select(ItemVersion).join(Item, Item.id == ItemVersion.item_id).where(
+        ItemVersion.item_id == item.id, ItemVersion.version == number, access.versions_filter(actor)))

@@ -364,3 +364,114 @@ def test_matrix(app: Flask, client: Any, make_user: Any, login_as: Any, case: Ca
     if snapshot(app, item_id) != before:
         problems.append("a refused request changed the item")
     assert not problems, f"{case}:\n  " + "\n  ".join(problems)
+
+
+# --- history: versions, events and files after a downgrade -----------------------------------
+#
+# An item from DK is published (version 1) with a file attached, then amended (version 2) to a
+# lower marking or a wider audience, and a second file is attached. Each version and each file
+# is shown only to whom it was released. The answers below are written out by hand from
+# DESIGN.md ("History is released too"), one row per user: (version 1, version 2), where
+# version 2 is also the item itself.
+
+HISTORY_SCENARIOS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # AMBER to all subscribing states, lowered to GREEN with observers.
+    "amber-to-green-observers": ({"tlp": "AMBER", "audience": helpers.audience(all_subscribing=True)},
+                                 {"tlp": "GREEN", "audience": helpers.audience(all_subscribing=True, observers=True)}),
+    # RED to Norway, lowered to AMBER for all subscribing states.
+    "red-to-amber-all": ({"tlp": "RED", "audience": helpers.audience(countries=["NO"])},
+                         {"tlp": "AMBER", "audience": helpers.audience(all_subscribing=True)}),
+    # AMBER to Norway, widened (same marking) to all subscribing states and the secretariat.
+    "amber-widened": ({"tlp": "AMBER", "audience": helpers.audience(countries=["NO"])},
+                      {"tlp": "AMBER", "audience": helpers.audience(all_subscribing=True, secretariat=True)}),
+}
+
+HISTORY_USERS = ("dk-spoc", "dk-reader", "no-officer", "no-reader", "de-officer", "de-reader", "observer",
+                 "secretariat", "admin")
+
+# (may open version 1 and its file, may open version 2 and its file)
+HISTORY_EXPECTED: dict[str, dict[str, tuple[bool, bool]]] = {
+    "amber-to-green-observers": {
+        "dk-spoc": (True, True), "dk-reader": (True, True), "no-officer": (True, True), "no-reader": (True, True),
+        "de-officer": (True, True), "de-reader": (True, True),
+        "observer": (False, True),  # version 1 was AMBER, not released to observers
+        "secretariat": (False, False), "admin": (False, False),
+    },
+    "red-to-amber-all": {
+        "dk-spoc": (True, True),
+        "dk-reader": (False, True),  # readers never see RED, not even their own state's
+        "no-officer": (True, True),
+        "no-reader": (False, True),
+        "de-officer": (False, True), "de-reader": (False, True),  # version 1 named Norway only
+        "observer": (False, False), "secretariat": (False, False), "admin": (False, False),
+    },
+    "amber-widened": {
+        "dk-spoc": (True, True), "dk-reader": (True, True), "no-officer": (True, True), "no-reader": (True, True),
+        "de-officer": (False, True), "de-reader": (False, True),
+        "observer": (False, False),
+        "secretariat": (False, True),  # the secretariat flag came with version 2
+        "admin": (False, False),
+    },
+}
+
+
+def _history_user(make_user: Any, who: str) -> Any:
+    if who == "observer":
+        return make_user("officer", "CR")
+    if who in ("secretariat", "admin"):
+        return make_user(who, None)
+    code, role = who.split("-")
+    return make_user(role, code.upper())
+
+
+@pytest.mark.parametrize("who", HISTORY_USERS)
+@pytest.mark.parametrize("scenario", sorted(HISTORY_SCENARIOS))
+def test_history_after_a_downgrade(app: Flask, make_user: Any, login_as: Any, scenario: str, who: str) -> None:
+    import io
+
+    from portal.attachments import service as attachments
+    from portal.sharing import service
+
+    helpers.add_observer_state(app, "CR", "Costa Rica")
+    first, second = HISTORY_SCENARIOS[scenario]
+    author = make_user("spoc", "DK")
+    words = helpers.unique_word(), helpers.unique_word()
+    item_id = helpers.make_item(app, author, "threat_notice", body=f"First {words[0]}", **first)
+    files = []
+    with app.app_context():
+        item = db.session.get(Item, item_id)
+        assert item is not None
+        files.append(attachments.store_attachment(db.session, helpers.user(author), item, "one.pdf",
+                                                  io.BytesIO(b"%PDF-1.7\n first")).id)
+        service.amend(db.session, helpers.user(author), item,
+                      helpers.payload_for("threat_notice", body=f"Second {words[1]}", **second),
+                      f"Changed: {words[1]}")
+        files.append(attachments.store_attachment(db.session, helpers.user(author), item, "two.pdf",
+                                                  io.BytesIO(b"%PDF-1.7\n second")).id)
+        db.session.remove()
+
+    client = login_as(app.test_client(), _history_user(make_user, who))
+    v1, v2 = HISTORY_EXPECTED[scenario][who]
+    problems = []
+
+    def check(what: str, actual: Any, expected: Any) -> None:
+        if actual != expected:
+            problems.append(f"{what}: got {actual!r}, expected {expected!r}")
+
+    page = client.get(item_url("threat_notice", item_id))
+    check("item page", page.status_code, 200 if v2 else 404)
+    html = page.get_data(as_text=True) if v2 else ""
+    for number, expected in ((1, v1), (2, v2)):
+        url = item_url("threat_notice", item_id, f"/versions/{number}")
+        response = client.get(url)
+        check(f"version {number}", response.status_code, 200 if expected else 404)
+        if expected:
+            check(f"version {number} shows its text", words[number - 1] in response.get_data(as_text=True), True)
+        check(f"version {number} listed", url in html, expected and v2)
+        check(f"version {number} event listed", f"(version {number})" in html, expected and v2)
+        attachment = files[number - 1]
+        check(f"file {number} listed", f"/attachments/{attachment}" in html, expected and v2)
+        check(f"file {number} download", client.get(f"/attachments/{attachment}").status_code,
+              200 if expected else 404)
+    check("text of version 1 on the item page", words[0] in html, False)
+    assert not problems, f"{scenario} / {who}:\n  " + "\n  ".join(problems)
