@@ -52,6 +52,19 @@ class DefaultConfig:
 
     HSTS = False
     PAGE_SIZE = 25
+    # Lists and searches count matches up to this many, then say "more than …" (pagination.py).
+    COUNT_CAP = 1000
+
+    # Operations. LOG_FORMAT: "text" (readable, development) or "json" (one object per line).
+    LOG_FORMAT = "text"
+    # /metrics answers a Bearer METRICS_TOKEN or an address in METRICS_ALLOWED_IPS
+    # (comma-separated addresses or networks); with neither set it answers 404 to everyone.
+    METRICS_TOKEN: str | None = None
+    METRICS_ALLOWED_IPS = ""
+    # Behind a reverse proxy: how many proxies append X-Forwarded-For/-Proto/-Host (0: trust
+    # none), and which peer addresses may send them (the same variable gunicorn reads).
+    TRUSTED_PROXY_COUNT = 0
+    FORWARDED_ALLOW_IPS = "127.0.0.1,::1"
 
     # Attachments: encrypted files land here (default: <instance>/attachments); size limit per file.
     ATTACHMENT_STORAGE: str | None = None
@@ -84,6 +97,7 @@ class ProductionConfig(DefaultConfig):
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-echri_session"
     HSTS = True
+    LOG_FORMAT = "json"
 
 
 CONFIGS: dict[str, type[DefaultConfig]] = {
@@ -98,6 +112,7 @@ ENV_OVERRIDES = (
     "SECRET_KEY", "DATABASE_URL", "MAIL_BACKEND", "MAIL_SENDER", "SMTP_HOST", "SMTP_PORT",
     "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS", "BASE_URL",
     "PORTAL_MASTER_KEY", "PORTAL_MASTER_KEY_FILE", "ATTACHMENT_STORAGE", "ATTACHMENT_MAX_SIZE",
+    "LOG_FORMAT", "METRICS_TOKEN", "METRICS_ALLOWED_IPS", "TRUSTED_PROXY_COUNT", "FORWARDED_ALLOW_IPS",
 )
 
 
