@@ -54,6 +54,7 @@ if _env("LOG_FORMAT", _env("PORTAL_LOG_FORMAT", "json" if _env("PORTAL_CONFIG") 
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "portal.logs.JsonFormatter"}},
         "handlers": {"stderr": {"class": "portal.logs.StderrHandler", "formatter": "json"}},
+        "root": {"handlers": ["stderr"], "level": "INFO"},
         "loggers": {
             "gunicorn.error": {"handlers": ["stderr"], "level": loglevel.upper(), "propagate": False},
             "gunicorn.access": {"handlers": [], "propagate": False},
