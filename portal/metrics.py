@@ -101,7 +101,7 @@ def exposition(session: Session) -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(_RegistryCollector(REGISTRY))
     registry.register(_Snapshot(database_families(session)))

@@ -7,8 +7,9 @@ So the count stops at COUNT_CAP + 1 rows: below the cap it is exact; above it th
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Mapping, TypeVar
+from typing import Any, Generic, TypeVar
 
 from flask import current_app
 from sqlalchemy import Select, func, select

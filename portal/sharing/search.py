@@ -20,7 +20,7 @@ fts_metadata = MetaData()
 item_fts = Table("item_fts", fts_metadata, Column("item_id", Uuid), Column("content", Text))
 
 TERM = re.compile(r"\w+", re.UNICODE)
-SEARCH_VECTOR = literal_column("items.search_vector")
+SEARCH_VECTOR: ColumnElement[Any] = literal_column("items.search_vector")
 
 
 def searchable_text(item: Item) -> str:
