@@ -6,8 +6,12 @@ search_text on both), then times pages through the Flask test client as an offic
 state (DK): the denial and threat-notice lists, a deep page, filtered lists, searches, the API
 list and the home dashboard. Prints median and p95 per request.
 
-Usage: .venv/bin/python bench/listing.py [ITEMS] [--repeat N] [--backend sqlite|postgresql|all]
-       e.g. bench/listing.py 20000 --repeat 10 for a quick look.
+Then replays each request's list SQL (the filtered, ordered, limited page query and the capped
+count, exactly as sent to the driver) through the bare DB-API connection and prints its time
+and the page/bare ratio after the page columns: what the ORM, Flask and templates add.
+
+Usage: .venv/bin/python bench/listing.py [ITEMS | --items N] [--repeat N] [--backend sqlite|postgresql|all]
+       e.g. bench/listing.py 20000 --repeat 10 for a quick look, --items 1000000 --backend postgresql.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alembic import command
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 
 from portal import create_app
 from portal.auth import sessions
@@ -187,7 +191,49 @@ REQUESTS = [
 ]
 
 
-def measure(app: Any, viewer: uuid.UUID, repeat: int) -> list[tuple[str, float, float]]:
+def capture_sql(app: Any, client: Any, url: str, params: dict[str, Any], headers: dict[str, str]) -> list[tuple[str, Any]]:
+    """The list/search SQL one request sends to the driver: statements on the items table with
+    a LIMIT or a COUNT (the filtered, ordered, limited page query and the capped count)."""
+    captured: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        lowered = statement.lower()
+        if lowered.lstrip().startswith("select") and "items" in lowered and ("limit" in lowered or "count(" in lowered):
+            captured.append((statement, parameters))
+
+    engine = app.extensions["portal.db"]
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert client.get(url, query_string=params, headers=headers).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    return captured
+
+
+def time_bare(app: Any, statements: list[tuple[str, Any]], repeat: int) -> tuple[float, float]:
+    """Median and p95 (ms) of running `statements` straight through the DB-API driver."""
+    if not statements:
+        return float("nan"), float("nan")
+    raw = app.extensions["portal.db"].raw_connection()
+    try:
+        timings = []
+        for attempt in range(repeat + 2):
+            started = time.perf_counter()
+            cursor = raw.cursor()
+            for statement, parameters in statements:
+                cursor.execute(statement, parameters)
+                cursor.fetchall()
+            cursor.close()
+            raw.rollback()
+            if attempt >= 2:
+                timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        raw.close()
+    timings.sort()
+    return statistics.median(timings), timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
+
+
+def measure(app: Any, viewer: uuid.UUID, repeat: int) -> list[tuple[str, float, float, float, float]]:
     client = signed_in_client(app, viewer)
     with app.app_context():
         from portal.api import tokens
@@ -207,11 +253,12 @@ def measure(app: Any, viewer: uuid.UUID, repeat: int) -> list[tuple[str, float, 
                 timings.append(elapsed * 1000)
         timings.sort()
         p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
-        results.append((label, statistics.median(timings), p95))
+        bare_median, bare_p95 = time_bare(app, capture_sql(app, client, url, params, headers), repeat)
+        results.append((label, statistics.median(timings), p95, bare_median, bare_p95))
     return results
 
 
-def run(label: str, url: str, count: int, repeat: int) -> list[tuple[str, float, float]]:
+def run(label: str, url: str, count: int, repeat: int) -> list[tuple[str, float, float, float, float]]:
     print(f"{label}: migrating and seeding …")
     command.upgrade(alembic_config(url), "head")
     app = create_app("testing", DATABASE_URL=url)
@@ -231,12 +278,15 @@ def run(label: str, url: str, count: int, repeat: int) -> list[tuple[str, float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("items", nargs="?", type=int, default=200_000, help="items to seed (default 200000)")
+    parser.add_argument("items", nargs="?", type=int, default=None, help="items to seed (default 200000)")
+    parser.add_argument("--items", dest="items_option", type=int, default=None,
+                        help="the same, as an option (e.g. --items 1000000 --backend postgresql)")
     parser.add_argument("--repeat", type=int, default=20, help="timed requests per page (default 20)")
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "all"), default="all")
     args = parser.parse_args()
+    args.items = args.items_option or args.items or 200_000
 
-    table: dict[str, list[tuple[str, float, float]]] = {}
+    table: dict[str, list[tuple[str, float, float, float, float]]] = {}
     if args.backend in ("sqlite", "all"):
         folder = Path(tempfile.mkdtemp(prefix="bench-listing-"))
         try:
@@ -251,12 +301,17 @@ def main() -> None:
         finally:
             server.stop()
 
-    print(f"\n{args.items:,} items, 24 states, {args.repeat} timed requests each; milliseconds (median / p95)")
+    print(f"\n{args.items:,} items, 24 states, {args.repeat} timed requests each; milliseconds (median / p95).")
+    print("Then the bare SQL of each request (its page query and capped count through the DB-API driver, "
+          "no ORM or templates; median / p95) and the page/bare ratio of the medians.")
     backends = list(table)
-    print(f"{'request':<36}" + "".join(f"{b:>22}" for b in backends))
-    for i, (label, _, _) in enumerate(next(iter(table.values()))):
+    print(f"{'request':<36}" + "".join(f"{b:>22}" for b in backends)
+          + "".join(f"{b + ' bare':>22}{'ratio':>7}" for b in backends))
+    for i, (label, *_) in enumerate(next(iter(table.values()))):
         cells = "".join(f"{table[b][i][1]:>10.1f} / {table[b][i][2]:>7.1f}  " for b in backends)
-        print(f"{label:<36}{cells}")
+        bare = "".join(f"{table[b][i][3]:>10.1f} / {table[b][i][4]:>7.1f}  {table[b][i][1] / table[b][i][3]:>6.1f}"
+                       for b in backends)
+        print(f"{label:<36}{cells}{bare}")
 
 
 if __name__ == "__main__":

@@ -68,6 +68,19 @@ class DefaultConfig:
 
     HSTS = False
     PAGE_SIZE = 25
+    # Lists and searches count matches up to this many, then say "more than …" (pagination.py).
+    COUNT_CAP = 1000
+
+    # Operations. LOG_FORMAT: "text" (readable, development) or "json" (one object per line).
+    LOG_FORMAT = "text"
+    # /metrics answers a Bearer METRICS_TOKEN or an address in METRICS_ALLOWED_IPS
+    # (comma-separated addresses or networks); with neither set it answers 404 to everyone.
+    METRICS_TOKEN: str | None = None
+    METRICS_ALLOWED_IPS = ""
+    # Behind a reverse proxy: how many proxies append X-Forwarded-For/-Proto/-Host (0: trust
+    # none), and which peer addresses may send them (the same variable gunicorn reads).
+    TRUSTED_PROXY_COUNT = 0
+    FORWARDED_ALLOW_IPS = "127.0.0.1,::1"
 
     # Every path follows configuration. INSTANCE_PATH moves the whole instance folder (database,
     # secret key, master key file, attachments, mail drop); the settings below move one thing each.
@@ -114,6 +127,7 @@ class ProductionConfig(DefaultConfig):
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-echri_session"
     HSTS = True
+    LOG_FORMAT = "json"
 
 
 CONFIGS: dict[str, type[DefaultConfig]] = {
@@ -132,6 +146,7 @@ ENV_OVERRIDES = (
     "INSTANCE_PATH", "MAIL_FOLDER", "ATTACHMENT_BACKEND", "ATTACHMENT_S3_BUCKET", "ATTACHMENT_S3_PREFIX",
     "ATTACHMENT_S3_ENDPOINT_URL", "ATTACHMENT_S3_REGION", "ATTACHMENT_S3_ACCESS_KEY_ID",
     "ATTACHMENT_S3_SECRET_ACCESS_KEY", "ATTACHMENT_S3_PART_SIZE",
+    "LOG_FORMAT", "METRICS_TOKEN", "METRICS_ALLOWED_IPS", "TRUSTED_PROXY_COUNT", "FORWARDED_ALLOW_IPS",
 )
 
 

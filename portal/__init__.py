@@ -7,7 +7,9 @@ from pathlib import Path
 from flask import Flask
 
 from config import load_config
+from portal import logs
 from portal.extensions import csrf, db, limiter, login_manager
+from portal.proxy import TrustedProxyFix
 
 
 def create_app(config_name: str | None = None, **overrides: object) -> Flask:
@@ -26,6 +28,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
         settings["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'portal.db'}"
     app.config.update(settings)
 
+    logs.init_app(app)  # first: its hooks time and number every request
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -43,16 +46,20 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal.main.routes import bp as main_bp
     from portal.meetings.routes import bp as meetings_bp
     from portal.notifications.routes import bp as notifications_bp
+    from portal.ops import bp as ops_bp
     from portal.sharing.routes import bp as sharing_bp
     from portal.users.routes import bp as users_bp
 
     for blueprint in (main_bp, auth_bp, account_bp, users_bp, countries_bp, admin_bp, sharing_bp, api_bp, notifications_bp,
-                      keys_bp, attachments_bp, attachments_api_bp, meetings_bp):
+                      keys_bp, attachments_bp, attachments_api_bp, meetings_bp, ops_bp):
         app.register_blueprint(blueprint)
     notifications.init_app(app)
     guard.init_app(app)
     pages.init_app(app)
     cli.init_app(app)
+    if int(app.config.get("TRUSTED_PROXY_COUNT") or 0) > 0:
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, int(app.config["TRUSTED_PROXY_COUNT"]), str(app.config.get("FORWARDED_ALLOW_IPS") or ""))
     return app
 
 

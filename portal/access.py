@@ -31,6 +31,9 @@ from portal.models.user import Role, User, UserStatus
 PUBLIC_ENDPOINTS = frozenset({
     "static",
     "main.health",
+    "ops.healthz",
+    "ops.readyz",
+    "ops.metrics",  # not open: answers 404 unless the scraper's token or address is configured
     "auth.login",
     "auth.login_mfa",
     "auth.login_enrol",

@@ -75,8 +75,8 @@ def _input_payload(item: Item) -> dict[str, Any]:
 @bp.get(f"/{KIND_PATH}")
 def list_items(kind_slug: str) -> Any:
     page = queries.list_items(db.session, current_user, schema.SLUG_KINDS[kind_slug], request.args)
-    return jsonify(items=[item_record(i, current_user) for i in page.items], page=page.number,
-                   per_page=page.size, total=page.total, pages=page.pages)
+    return jsonify(items=[item_record(i, current_user) for i in page.items], page=page.number, per_page=page.size,
+                   total=page.total, total_is_lower_bound=page.more, pages=page.pages)
 
 
 @bp.get(f"/{KIND_PATH}/<uuid:item_id>")

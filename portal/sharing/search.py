@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, MetaData, Table, Text, Uuid, delete, func, insert, select
+from sqlalchemy import Column, ColumnElement, MetaData, Table, Text, Uuid, delete, func, insert, literal_column, select
 from sqlalchemy.orm import Session
 
 from portal.models.item import Item, ItemStatus
@@ -20,6 +20,7 @@ fts_metadata = MetaData()
 item_fts = Table("item_fts", fts_metadata, Column("item_id", Uuid), Column("content", Text))
 
 TERM = re.compile(r"\w+", re.UNICODE)
+SEARCH_VECTOR: ColumnElement[Any] = literal_column("items.search_vector")
 
 
 def searchable_text(item: Item) -> str:
@@ -56,7 +57,9 @@ def matches(session: Session, query: str) -> ColumnElement[bool] | None:
         return None
     if session.get_bind().dialect.name == "postgresql":
         tsquery = func.plainto_tsquery("english", " ".join(terms))
-        return func.to_tsvector("english", Item.search_text).op("@@")(tsquery)
+        # The stored tsvector of migration 0012 (unmodelled: PostgreSQL only), so testing a row
+        # never re-parses its text.
+        return SEARCH_VECTOR.op("@@")(tsquery)
     # Each term quoted: user input can never become FTS5 query syntax.
     fts_query = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
     hits = select(item_fts.c.item_id).where(item_fts.c.content.op("MATCH")(fts_query))
