@@ -58,6 +58,10 @@ class DefaultConfig:
     ATTACHMENT_MAX_SIZE = 100 * 1024 * 1024
     # Whole-request ceiling for every endpoint; uploads set their own (file limit + 1 MiB of framing).
     MAX_CONTENT_LENGTH = ATTACHMENT_MAX_SIZE + 1024 * 1024
+    # JSON bodies of the API, apart from uploads: the largest real item (a 200,000-character body
+    # plus its fields) fits even with its text escaped as \uXXXX; anything larger is
+    # refused with 413 before it is parsed.
+    API_MAX_JSON_BYTES = 2 * 1024 * 1024
 
 
 class TestingConfig(DefaultConfig):
@@ -98,6 +102,7 @@ ENV_OVERRIDES = (
     "SECRET_KEY", "DATABASE_URL", "MAIL_BACKEND", "MAIL_SENDER", "SMTP_HOST", "SMTP_PORT",
     "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_STARTTLS", "BASE_URL",
     "PORTAL_MASTER_KEY", "PORTAL_MASTER_KEY_FILE", "ATTACHMENT_STORAGE", "ATTACHMENT_MAX_SIZE",
+    "API_MAX_JSON_BYTES",
 )
 
 

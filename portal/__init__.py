@@ -27,7 +27,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
 
-    from portal import cli, guard, pages
+    from portal import cli, converters, guard, pages
     from portal.account.routes import bp as account_bp
     from portal.admin.routes import bp as admin_bp
     from portal.attachments.api import bp as attachments_api_bp
@@ -42,6 +42,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal.sharing.routes import bp as sharing_bp
     from portal.users.routes import bp as users_bp
 
+    converters.init_app(app)  # before the blueprints: their rules take the converters they find
     for blueprint in (main_bp, auth_bp, account_bp, users_bp, countries_bp, admin_bp, sharing_bp, api_bp, notifications_bp,
                       keys_bp, attachments_bp, attachments_api_bp, meetings_bp):
         app.register_blueprint(blueprint)
