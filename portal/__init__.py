@@ -8,11 +8,13 @@ from flask import Flask
 
 from config import load_config
 from portal.extensions import csrf, db, login_manager
+from portal.http import PortalRequest
 
 
 def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     """Build the app for `config_name` (default, testing, production); `overrides` win."""
     app = Flask(__name__, instance_relative_config=False)
+    app.request_class = PortalRequest
     settings = load_config(config_name)
     settings.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,17 @@ def error_response(status: int, message: str | None = None, code: str | None = N
     return render_template("errors/error.html", status=status, title=title, text=message or text), status
 
 
+def refuse_nul_in_path() -> Any:
+    """A NUL in the path is 400: no link of ours has one, and PostgreSQL cannot compare text with
+    it, so an id or code carrying one would fail in the query (query strings: portal.http)."""
+    if "\x00" in request.path:
+        return error_response(400, "The address contains a character that is not allowed (NUL).", "invalid_address")
+    return None
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_in_path)
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         if error.code in (301, 302, 303, 307, 308):

@@ -1,9 +1,9 @@
 """Alert preference forms."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
 
+from portal.forms import PortalForm
 from portal.models.notification import DeliveryMode
 from portal.sharing.forms import CheckboxesField
 from portal.sharing.schema import SEVERITIES, THREAT_CATEGORIES
@@ -12,7 +12,7 @@ MODE_CHOICES = [(DeliveryMode.IMMEDIATE.value, "At once"), (DeliveryMode.DIGEST.
                 (DeliveryMode.OFF.value, "Not by e-mail")]
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(PortalForm):
     threat_notices = RadioField("Threat notices", choices=MODE_CHOICES)
     min_severity = SelectField("At once only from this severity (lower ones come in the digest)",
                                choices=[("", "Any severity")] + list(SEVERITIES.items()))
