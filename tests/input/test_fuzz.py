@@ -217,15 +217,20 @@ def _field_paths(kind: ItemKind) -> list[tuple[str, ...]]:
 
 
 def _put(payload: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    """Set `value` at `path`; a container an earlier value replaced is valid again first."""
     if len(path) == 1:
         payload[path[0]] = value
-    elif path[0] == "audience":
-        payload["audience"] = {**payload["audience"], path[1]: value}
-    elif path[0] == "parties":
-        party = {"role": "end_user", "name": "Golden Lotus Trading", "aliases": [], "address": "", "country": "MM"}
-        payload["parties"] = [{**(payload.get("parties") or [party])[0], path[1]: value}]
-    else:
-        payload["control_entries"] = [{**{"regime": "Wassenaar", "code": "5A001.j"}, path[1]: value}]
+        return
+    container, name = path
+    current = payload.get(container)
+    if container == "audience":
+        base = current if isinstance(current, dict) else helpers.audience(all_subscribing=True)
+        payload["audience"] = {**base, name: value}
+        return
+    default = ({"role": "end_user", "name": "Golden Lotus Trading", "aliases": [], "address": "", "country": "MM"}
+               if container == "parties" else {"regime": "Wassenaar", "code": "5A001.j"})
+    base = current[0] if isinstance(current, list) and current and isinstance(current[0], dict) else default
+    payload[container] = [{**base, name: value}]
 
 
 @_examples(WRITE_TARGETS)
