@@ -35,7 +35,7 @@ class PortalForm(FlaskForm):
         extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
         for name in self._fields:
             extra.setdefault(name, []).append(text_rules)
-        return super().validate(extra_validators=extra)
+        return bool(super().validate(extra_validators=extra))
 
 
 def apply_errors(form: FlaskForm, error: ValidationFailed) -> None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Request
-from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.utils import cached_property
 
 
@@ -12,7 +12,7 @@ class PortalRequest(Request):
     use rather than refuse it — so it is dropped here, once, for every list, search and export."""
 
     @cached_property
-    def args(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+    def args(self) -> MultiDict[str, str]:
         raw = super().args
         if not any("\x00" in key or "\x00" in value for key, value in raw.items(multi=True)):
             return raw

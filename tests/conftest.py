@@ -15,8 +15,8 @@ from typing import Any
 import pyotp
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, settings
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import inspect, select, text
 
 from portal import create_app
