@@ -101,6 +101,10 @@ class DefaultConfig:
     ATTACHMENT_MAX_SIZE = 100 * 1024 * 1024
     # Whole-request ceiling for every endpoint; uploads set their own (file limit + 1 MiB of framing).
     MAX_CONTENT_LENGTH = ATTACHMENT_MAX_SIZE + 1024 * 1024
+    # JSON bodies of the API, apart from uploads: the largest real item (a 200,000-character body
+    # plus its fields) fits even with its text escaped as \uXXXX; anything larger is
+    # refused with 413 before it is parsed.
+    API_MAX_JSON_BYTES = 2 * 1024 * 1024
 
 
 class TestingConfig(DefaultConfig):
@@ -147,6 +151,7 @@ ENV_OVERRIDES = (
     "ATTACHMENT_S3_ENDPOINT_URL", "ATTACHMENT_S3_REGION", "ATTACHMENT_S3_ACCESS_KEY_ID",
     "ATTACHMENT_S3_SECRET_ACCESS_KEY", "ATTACHMENT_S3_PART_SIZE",
     "LOG_FORMAT", "METRICS_TOKEN", "METRICS_ALLOWED_IPS", "TRUSTED_PROXY_COUNT", "FORWARDED_ALLOW_IPS",
+    "API_MAX_JSON_BYTES",
 )
 
 

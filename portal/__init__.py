@@ -9,6 +9,7 @@ from flask import Flask
 from config import load_config
 from portal import logs
 from portal.extensions import csrf, db, limiter, login_manager
+from portal.http import PortalRequest
 from portal.proxy import TrustedProxyFix
 
 
@@ -20,6 +21,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     instance_path = settings.get("INSTANCE_PATH") or None
     app = Flask(__name__, instance_relative_config=False,
                 instance_path=str(Path(str(instance_path)).resolve()) if instance_path else None)
+    app.request_class = PortalRequest
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     settings.setdefault("SECRET_KEY", None)
     if not settings["SECRET_KEY"]:
@@ -34,7 +36,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
 
-    from portal import cli, guard, notifications, pages
+    from portal import cli, converters, guard, notifications, pages
     from portal.account.routes import bp as account_bp
     from portal.admin.routes import bp as admin_bp
     from portal.api.routes import bp as api_bp
@@ -50,6 +52,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal.sharing.routes import bp as sharing_bp
     from portal.users.routes import bp as users_bp
 
+    converters.init_app(app)  # before the blueprints: their rules take the converters they find
     for blueprint in (main_bp, auth_bp, account_bp, users_bp, countries_bp, admin_bp, sharing_bp, api_bp, notifications_bp,
                       keys_bp, attachments_bp, attachments_api_bp, meetings_bp, ops_bp):
         app.register_blueprint(blueprint)

@@ -1,18 +1,45 @@
-"""Form pieces shared by every domain, and how a service's refusal reaches a form."""
+"""Form pieces shared by every domain: the base class every form derives from, shared fields
+and forms, and how a service's refusal reaches a form."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, TextAreaField, widgets
+from wtforms import Field, Form, SelectMultipleField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
+from wtforms.validators import Length, ValidationError
 
+from portal import validation
 from portal.errors import ValidationFailed
 
 MAX_REASON = 4000
+
+
+def text_rules(form: Form, field: Field) -> None:
+    """The shared text rule (portal.validation) for any field that carries text: a textarea may
+    hold line breaks and tabs; every other field (inputs, hidden fields, select values, checkbox
+    values) is one line. Lone surrogates and other control characters are refused everywhere."""
+    multiline = isinstance(field, TextAreaField)
+    values = field.data if isinstance(field.data, (list, tuple)) else [field.data]
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        problem = validation.text_problem(validation.normalise_newlines(value) if multiline else value,
+                                          multiline=multiline)
+        if problem:
+            raise ValidationError(problem)
+
+
+class PortalForm(FlaskForm):
+    """A Flask-WTF form whose every field passes `text_rules`, so a new field inherits them."""
+
+    def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
+        extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
+        for name in self._fields:
+            extra.setdefault(name, []).append(text_rules)
+        return bool(super().validate(extra_validators=extra))
 
 
 def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
@@ -27,11 +54,11 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(PortalForm):
     """A button that changes something: carries only the CSRF token."""
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(PortalForm):
     """An action that must say why (withdraw, revoke, cancel): the reason is shown to those told."""
 
     reason = TextAreaField("Reason", validators=[Length(max=MAX_REASON)])

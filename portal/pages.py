@@ -52,7 +52,17 @@ def error_response(status: int, message: str | None = None, code: str | None = N
                            fields=fields or {}, back=back), status
 
 
+def refuse_nul_in_path() -> Any:
+    """A NUL in the path is 400: no link of ours has one, and PostgreSQL cannot compare text with
+    it, so an id or code carrying one would fail in the query (query strings: portal.http)."""
+    if "\x00" in request.path:
+        return error_response(400, "The address contains a character that is not allowed (NUL).", "invalid_address")
+    return None
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_nul_in_path)
+
     @app.errorhandler(PortalError)
     def portal_error(error: PortalError) -> Any:
         db.session.rollback()  # one operation, one commit: a refused one leaves nothing behind

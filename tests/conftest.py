@@ -16,6 +16,7 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 from sqlalchemy import inspect, select, text
 
 from portal import create_app
@@ -285,3 +286,15 @@ def load_user(app: Flask, user_id: uuid.UUID) -> User:
         db.session.expunge(user)
         db.session.remove()
     return user
+
+
+# --- Hypothesis (tests/input/test_fuzz.py) ------------------------------------------------
+# "ci", the default: few examples, derandomised (a fixed seed per test), so every run on every
+# machine tries the same inputs and a failure reproduces. `--hypothesis-profile=long` for a
+# longer, random search on a workstation. No example database: nothing is written to the tree.
+_HYPOTHESIS_CHECKS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large]
+settings.register_profile("ci", max_examples=12, derandomize=True, deadline=None, database=None,
+                          suppress_health_check=_HYPOTHESIS_CHECKS, print_blob=True)
+settings.register_profile("long", max_examples=400, deadline=None, database=None,
+                          suppress_health_check=_HYPOTHESIS_CHECKS, print_blob=True)
+settings.load_profile("ci")

@@ -1,18 +1,19 @@
 """Forms for a user's own account."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
+from portal.forms import PortalForm
 
-class ProfileForm(FlaskForm):
+
+class ProfileForm(PortalForm):
     name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
     position = StringField("Position", validators=[Optional(), Length(max=200)],
                            description="For example: Head of export licensing.")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=256)],
                                      render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(
@@ -26,7 +27,7 @@ class ChangePasswordForm(FlaskForm):
                             render_kw={"autocomplete": "new-password"})
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(PortalForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=100)],
                        description="What will use it, e.g. “National licensing system import”.")
     days = IntegerField("Valid for (days)", default=90, validators=[DataRequired(), NumberRange(min=1, max=365)])

@@ -4,9 +4,9 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import csrf, db
@@ -46,13 +46,32 @@ def _call(operation: Callable[[], Any]) -> Any:
         raise ApiError(422, "validation_failed", error.message, error.fields) from None
 
 
+def _too_large() -> ApiError:
+    limit = current_app.config["API_MAX_JSON_BYTES"]
+    return ApiError(413, "too_large", f"The JSON body is larger than {limit:,} bytes; no item is that large.")
+
+
 def _json_body() -> dict[str, Any]:
     if not request.is_json:  # Werkzeug would answer 415 with an HTML-shaped error
         raise ApiError(400, "invalid_json", "Send a JSON object with Content-Type: application/json.")
+    # JSON bodies get their own ceiling, far below the upload limit that MAX_CONTENT_LENGTH allows:
+    # a declared length is refused before reading, a chunked body is cut off at the limit.
+    limit = current_app.config["API_MAX_JSON_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large()
+    # A stream without a length is read up to one byte past the limit (Werkzeug cuts it off
+    # there quietly): getting that byte means the body was too large.
+    request.max_content_length = limit + 1
     try:
+        if len(request.get_data(cache=True)) > limit:
+            raise _too_large()
         data = request.get_json(force=False, silent=False)
+    except RequestEntityTooLarge:
+        raise _too_large() from None
     except BadRequest:
         raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+    except RecursionError:  # arrays or objects nested deeper than the parser's stack
+        raise ApiError(400, "invalid_json", "The body is nested too deeply.") from None
     if data is None:
         raise ApiError(400, "invalid_json", "Send a JSON object with Content-Type: application/json.")
     if not isinstance(data, dict):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, DateField, DateTimeLocalField, EmailField, RadioField, SelectField, StringField, TextAreaField,
 )
 from wtforms.validators import Length, Optional
 
-from portal.forms import CheckboxesField, choices
+from portal.forms import CheckboxesField, PortalForm, choices
 from portal.meetings import times
 from portal.models.meeting import ActionKind, ActionStatus, Attendance, MeetingKind
 
@@ -25,7 +24,7 @@ def _when(label: str, description: str | None = None) -> DateTimeLocalField:
                               invalid_value_message="Enter a date and time, e.g. 2026-03-10 09:30.")
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(PortalForm):
     kind = SelectField("Kind of meeting", choices=choices((k.value, k.label) for k in MeetingKind),
                        default=MeetingKind.PLENARY.value)
     title = StringField("Title", validators=[Length(max=300)])
@@ -58,7 +57,7 @@ class MeetingForm(FlaskForm):
                 "invite_observers": self.invite_observers.data, "states": list(self.states.data or [])}
 
 
-class AgendaItemForm(FlaskForm):
+class AgendaItemForm(PortalForm):
     title = StringField("Title", validators=[Length(max=300)])
     starts_at = _when("Starts", "Optional. In the meeting's time zone.")
     ends_at = _when("Ends")
@@ -74,7 +73,7 @@ class AgendaItemForm(FlaskForm):
                 "lead_state": self.lead_state.data, "description": self.description.data, "items": self.items.data}
 
 
-class DelegateForm(FlaskForm):
+class DelegateForm(PortalForm):
     name = StringField("Full name", validators=[Length(max=200)], render_kw={"autocomplete": "off"})
     position = StringField("Position", validators=[Length(max=200)],
                            description="For example: Director, export control.")
@@ -87,17 +86,17 @@ class DelegateForm(FlaskForm):
                 "attendance": self.attendance.data, "is_head": self.is_head.data}
 
 
-class MinutesForm(FlaskForm):
+class MinutesForm(PortalForm):
     body = TextAreaField("Minutes", validators=[Length(max=200_000)],
                          description="Markdown: one section per agenda item (## headings), **bold**, lists.")
 
 
-class CommentForm(FlaskForm):
+class CommentForm(PortalForm):
     body = TextAreaField("Your comment", validators=[Length(max=10_000)],
                          description="Seen by the secretariat and your own state only.")
 
 
-class ActionItemForm(FlaskForm):
+class ActionItemForm(PortalForm):
     kind = RadioField("Type", choices=choices([(ActionKind.ACTION.value, "Action"),
                                                (ActionKind.DECISION.value, "Decision")]),
                       default=ActionKind.ACTION.value, validate_choice=False)

@@ -1,18 +1,17 @@
 """Alert preference forms."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
 
+from portal.forms import CheckboxesField, PortalForm
 from portal.models.notification import DeliveryMode
-from portal.forms import CheckboxesField
 from portal.sharing.schema import SEVERITIES, THREAT_CATEGORIES
 
 MODE_CHOICES = [(DeliveryMode.IMMEDIATE.value, "At once"), (DeliveryMode.DIGEST.value, "In a daily digest"),
                 (DeliveryMode.OFF.value, "Not by e-mail")]
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(PortalForm):
     threat_notices = RadioField("Threat notices", choices=MODE_CHOICES)
     min_severity = SelectField("At once only from this severity (lower ones come in the digest)",
                                choices=[("", "Any severity")] + list(SEVERITIES.items()))

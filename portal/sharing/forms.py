@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from portal.forms import CheckboxesField
+from portal.forms import CheckboxesField, PortalForm
 from portal.models.item import Item, ItemKind, Tlp
 from portal.sharing import schema
 
@@ -25,7 +24,7 @@ def _choices(options: dict[str, str], blank: str | None = None) -> list[tuple[st
     return ([("", blank)] if blank else []) + list(options.items())
 
 
-class ItemForm(FlaskForm):
+class ItemForm(PortalForm):
     title = StringField("Title", validators=[Length(max=schema.MAX_TITLE)])
     summary = TextAreaField("Summary", validators=[Length(max=schema.MAX_SUMMARY)],
                             description="Two or three sentences. Shown in lists and, for TLP:CLEAR and GREEN, in e-mails.")
@@ -111,7 +110,7 @@ FORMS: dict[ItemKind, type[ItemForm]] = {
 }
 
 
-class ChangeNoteForm(FlaskForm):
+class ChangeNoteForm(PortalForm):
     change_note = TextAreaField("What changed in this version", validators=[Length(max=4000)])
 
 

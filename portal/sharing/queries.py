@@ -62,7 +62,7 @@ def apply_filters(session: Session, query: Select[Item], kind: ItemKind | None, 
     start, end = _date(args.get("from")), _date(args.get("to"))
     if start:
         query = query.where(Item.published_at >= datetime.combine(start, time.min, timezone.utc))
-    if end:
+    if end and end < date.max:  # "to" takes its whole day; up to the last day of the calendar is no bound at all
         query = query.where(Item.published_at < datetime.combine(end + timedelta(days=1), time.min, timezone.utc))
     text = str(args.get("q") or "").strip()
     if text:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Collection
 
+from portal import validation
 from portal.errors import ValidationFailed
 from portal.models.item import ItemKind, Tlp
 
@@ -84,7 +85,8 @@ class _Checker:
         self.errors.setdefault(path, message)
 
     def text(self, name: str, *, required: bool = False, limit: int = MAX_TEXT, source: dict[str, Any] | None = None,
-             path: str | None = None) -> str:
+             path: str | None = None, multiline: bool = False) -> str:
+        """A text field: one line unless `multiline` (then line breaks and tabs are allowed)."""
         value = (self.data if source is None else source).get(name)
         path = path or name
         if value is None or value == "":
@@ -94,23 +96,28 @@ class _Checker:
         if not isinstance(value, str):
             self.fail(path, "Must be text.")
             return ""
-        value = value.strip()
+        value, problem = validation.clean_text(value, multiline=multiline)
+        if problem:
+            self.fail(path, problem)
         if required and not value:
             self.fail(path, "This field is required.")
         if len(value) > limit:
             self.fail(path, f"Must be at most {limit} characters.")
         return value
 
-    def choice(self, name: str, options: dict[str, str], *, required: bool = True) -> str | None:
-        value = self.data.get(name)
-        if value in (None, ""):
+    def choice(self, name: str, options: Collection[str], *, required: bool = True, source: dict[str, Any] | None = None,
+               path: str | None = None, message: str | None = None) -> str | None:
+        """One value of `options`; anything else (a list, an object, a number) is a field error."""
+        value = (self.data if source is None else source).get(name)
+        path = path or name
+        if value is None or value == "":
             if required:
-                self.fail(name, "This field is required.")
+                self.fail(path, message or "This field is required.")
             return None
-        if value not in options:
-            self.fail(name, f"Must be one of: {', '.join(options)}.")
+        if not isinstance(value, str) or value not in options:
+            self.fail(path, message or f"Must be one of: {', '.join(options)}.")
             return None
-        return str(value)
+        return value
 
     def choices(self, name: str, options: dict[str, str], *, minimum: int = 0) -> list[str]:
         value = self.data.get(name, [])
@@ -125,14 +132,24 @@ class _Checker:
         return sorted(set(value) - set(unknown))
 
     def strings(self, name: str, *, pattern: re.Pattern[str] | None = None, limit: int = 300) -> list[str]:
-        value = self.data.get(name, [])
+        return self.text_list(self.data, name, name, pattern=pattern, limit=limit)
+
+    def text_list(self, source: dict[str, Any], name: str, path: str, *, pattern: re.Pattern[str] | None = None,
+                  limit: int = 300) -> list[str]:
+        """A list of one-line texts (names, codes), empty entries dropped."""
+        value = source.get(name, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or len(value) > MAX_LIST:
-            self.fail(name, f"Must be a list of at most {MAX_LIST} texts.")
+            self.fail(path, f"Must be a list of at most {MAX_LIST} texts.")
             return []
-        cleaned = [v.strip() for v in value if v.strip()]
-        for v in cleaned:
-            if len(v) > limit or (pattern and not pattern.match(v)):
-                self.fail(name, f"{v[:40]!r} is not valid here." + (" Use two-letter ISO codes." if pattern else ""))
+        cleaned = []
+        for raw in value:
+            v, problem = validation.clean_text(raw)
+            if problem:
+                self.fail(path, problem)
+            elif len(v) > limit or (pattern and not pattern.match(v)):
+                self.fail(path, f"{v[:40]!r} is not valid here." + (" Use two-letter ISO codes." if pattern else ""))
+            if v:
+                cleaned.append(v)
         return cleaned
 
     def date(self, name: str, *, required: bool = False) -> str | None:
@@ -142,7 +159,9 @@ class _Checker:
                 self.fail(name, "This field is required.")
             return None
         try:
-            return date.fromisoformat(str(value)).isoformat()
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return date.fromisoformat(value).isoformat()
         except ValueError:
             self.fail(name, "Must be a date as YYYY-MM-DD.")
             return None
@@ -159,14 +178,11 @@ def validate(kind: ItemKind, data: Any) -> CleanItem:
     """Check a full payload for `kind`; raise ValidationFailed listing every problem."""
     c = _Checker(data)
     title = c.text("title", required=True, limit=MAX_TITLE)
-    summary = c.text("summary", limit=MAX_SUMMARY)
-    body = c.text("body", limit=MAX_BODY)
-    tlp_raw = data.get("tlp")
-    tlp = Tlp.AMBER
-    if tlp_raw not in {t.value for t in Tlp}:
-        c.fail("tlp", "Choose a TLP marking: CLEAR, GREEN, AMBER, AMBER+STRICT or RED.")
-    else:
-        tlp = Tlp(tlp_raw)
+    summary = c.text("summary", limit=MAX_SUMMARY, multiline=True)
+    body = c.text("body", limit=MAX_BODY, multiline=True)
+    tlp_raw = c.choice("tlp", [t.value for t in Tlp],
+                       message="Choose a TLP marking: CLEAR, GREEN, AMBER, AMBER+STRICT or RED.")
+    tlp = Tlp(tlp_raw) if tlp_raw else Tlp.AMBER
     audience = data.get("audience", {})
     if not isinstance(audience, dict):
         c.fail("audience", "Must be an object with all_subscribing, countries, secretariat and observers.")
@@ -206,15 +222,15 @@ def validate(kind: ItemKind, data: Any) -> CleanItem:
         details["decision_date"] = c.date("decision_date", required=True)
         details["basis"] = c.choice("basis", BASES)
         details["control_entries"] = _control_entries(c)
-        details["item_description"] = c.text("item_description", required=True)
+        details["item_description"] = c.text("item_description", required=True, multiline=True)
         destination = c.text("destination", required=True, limit=2).upper()
         if destination and not COUNTRY_CODE.match(destination):
             c.fail("destination", "Use a two-letter ISO country code.")
         details["destination"] = destination
-        details["end_use"] = c.text("end_use")
+        details["end_use"] = c.text("end_use", multiline=True)
         details["parties"] = _parties(c)
         details["reason_codes"] = c.choices("reason_codes", REASON_CODES, minimum=1)
-        details["rationale"] = c.text("rationale", required=True)
+        details["rationale"] = c.text("rationale", required=True, multiline=True)
     else:
         details["category"] = c.choice("category", DOCUMENT_CATEGORIES)
     if c.errors:
@@ -251,20 +267,16 @@ def _parties(c: _Checker) -> list[dict[str, Any]]:
         if not isinstance(party, dict):
             c.fail(where, "Must be an object with role, name, aliases, address and country.")
             continue
-        role = party.get("role")
-        if role not in PARTY_ROLES:
-            c.fail(f"{where}.role", f"Must be one of: {', '.join(PARTY_ROLES)}.")
-        aliases = party.get("aliases", [])
-        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            c.fail(f"{where}.aliases", "Must be a list of names.")
-            aliases = []
+        role = c.choice("role", PARTY_ROLES, source=party, path=f"{where}.role",
+                        message=f"Must be one of: {', '.join(PARTY_ROLES)}.")
+        aliases = c.text_list(party, "aliases", f"{where}.aliases")
         country = c.text("country", limit=2, source=party, path=f"{where}.country").upper()
         if country and not COUNTRY_CODE.match(country):
             c.fail(f"{where}.country", "Use a two-letter ISO country code.")
         parties.append({
             "role": role,
             "name": c.text("name", required=True, limit=300, source=party, path=f"{where}.name"),
-            "aliases": [a.strip()[:300] for a in aliases if a.strip()],
+            "aliases": aliases,
             "address": c.text("address", limit=1000, source=party, path=f"{where}.address"),
             "country": country,
         })

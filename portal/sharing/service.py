@@ -9,14 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal import access, audit
+from portal import access, audit, validation
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.models.audit import AuditEntry
 from portal.models.base import utcnow
 from portal.models.country import Country, CountryStatus
 from portal.models.item import (
     DenialStatus, Item, ItemAudienceCountry, ItemCategory, ItemEvent, ItemEventKind, ItemKind, ItemStatus,
-    ItemVersion, ItemVersionAudienceCountry,
+    ItemVersion, ItemVersionAudienceCountry, Tlp,
 )
 from portal.models.user import User
 from portal.attachments import service as attachments
@@ -41,6 +41,10 @@ def get_visible_item(session: Session, actor: User, item_id: uuid.UUID, kind: It
 
 def _check_audience(session: Session, actor: User, clean: CleanItem, originator: str | None) -> None:
     named = [c for c in clean.countries if c != originator]
+    # The originator always sees its own item: naming only itself leaves TLP:RED with no audience.
+    if clean.tlp is Tlp.RED and not named:
+        raise ValidationFailed("Some fields need attention.", {
+            "audience.countries": "TLP:RED needs at least one named state besides your own."})
     if named:
         known = {c.code: c for c in session.scalars(select(Country).where(Country.code.in_(named)))}
         unknown = [c for c in named if c not in known]
@@ -85,6 +89,16 @@ def _apply(session: Session, item: Item, clean: CleanItem, actor: User) -> None:
     search.index_item(session, item)
     # Attachments' data keys are wrapped per audience state: add and delete wraps with the change.
     attachments.sync_wraps(session, item, actor=actor)
+
+
+def _note(text: str, field: str, missing: str) -> str:
+    """A reason or change note: required, multi-line text without control characters, at most 4000 characters."""
+    value, problem = validation.clean_text(text, multiline=True)
+    if not value:
+        raise ValidationFailed(missing, {field: missing})
+    if problem:
+        raise ValidationFailed("Some fields need attention.", {field: problem})
+    return value[:4000]
 
 
 def _commit(session: Session, field: str = "national_ref") -> None:
@@ -187,15 +201,16 @@ def amend(session: Session, actor: User, item: Item, payload: dict[str, Any], ch
         raise Forbidden("Only the originating state's point of contact amends a published item.")
     if not change_note.strip():
         raise ValidationFailed("Say what changed.", {"change_note": "Say what changed in this version."})
+    change_note = _note(change_note, "change_note", "Say what changed in this version.")
     clean = validate(item.kind, payload)
     _check_audience(session, actor, clean, item.originator_code)
     _check_national_ref(session, clean, item.originator_code, item)
     _apply(session, item, clean, actor)
     if item.kind is ItemKind.DENIAL and item.denial_status is DenialStatus.ACTIVE:
         item.denial_status = DenialStatus.AMENDED
-    _add_version(session, actor, item, change_note.strip())
+    _add_version(session, actor, item, change_note)
     sync_parties(session, item)
-    _event(session, item, ItemEventKind.AMENDED, actor, change_note.strip())
+    _event(session, item, ItemEventKind.AMENDED, actor, change_note)
     _commit(session)
 
 
@@ -203,11 +218,10 @@ def withdraw(session: Session, actor: User, item: Item, reason: str) -> None:
     """Withdraw a published item: its audience sees only the notice and the reason."""
     if item.status is not ItemStatus.PUBLISHED or not access.can_release(actor, item):
         raise Forbidden("Only the originating state's point of contact withdraws an item.")
-    if not reason.strip():
-        raise ValidationFailed("Give the reason for withdrawal.", {"reason": "Give the reason for withdrawal."})
+    reason = _note(reason, "reason", "Give the reason for withdrawal.")
     item.status = ItemStatus.WITHDRAWN
     item.withdrawn_at = utcnow()
-    item.withdrawal_reason = reason.strip()[:4000]
+    item.withdrawal_reason = reason
     search.index_item(session, item)
     sync_parties(session, item)
     _event(session, item, ItemEventKind.WITHDRAWN, actor, item.withdrawal_reason)
@@ -224,11 +238,10 @@ def revoke_denial(session: Session, actor: User, item: Item, reason: str) -> Non
     _published_denial(actor, item)
     if item.denial_status is DenialStatus.REVOKED:
         raise ValidationFailed("This denial is already revoked.")
-    if not reason.strip():
-        raise ValidationFailed("Give the reason for revocation.", {"reason": "Give the reason for revocation."})
+    reason = _note(reason, "reason", "Give the reason for revocation.")
     item.denial_status = DenialStatus.REVOKED
     sync_parties(session, item)
-    _event(session, item, ItemEventKind.REVOKED, actor, reason.strip()[:4000])
+    _event(session, item, ItemEventKind.REVOKED, actor, reason)
     session.commit()
 
 

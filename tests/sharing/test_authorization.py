@@ -198,7 +198,9 @@ def case_audience(c: Case) -> dict[str, Any]:
         return helpers.audience(all_subscribing=True, secretariat=True, observers=True)
     if c.tlp == "AMBER":
         return helpers.audience(countries=["NO", "FR"], secretariat=True)
-    return helpers.audience(countries=["NO"], secretariat=True)
+    # Another named state besides NO: an NO user's own RED draft (the API create check) must name
+    # someone other than its originator (security review, finding 7). EE plays no part here.
+    return helpers.audience(countries=["NO", "EE"], secretariat=True)
 
 
 def case_payload(c: Case, word: str, **overrides: Any) -> dict[str, Any]:

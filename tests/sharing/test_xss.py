@@ -86,12 +86,14 @@ def test_corpus_is_big_enough() -> None:
 
 
 def _denial(i: int, p: str) -> dict[str, Any]:
+    # One-line fields refuse line breaks (portal.validation): they get the payload on one line.
+    line = " ".join(p.splitlines())
     return helpers.denial_payload(
-        title=f"{MARK} {i} {p}"[:300], summary=p, body=p, national_ref=f"{p[:60]} #{i}",
+        title=f"{MARK} {i} {line}"[:300], summary=p, body=p, national_ref=f"{line[:60]} #{i}",
         item_description=p, rationale=p, end_use=p,
-        control_entries=[{"regime": p[:60], "code": "5A001"}],
-        parties=[{"role": "end_user", "name": p, "aliases": [p, "MoHA"], "address": p, "country": "MM"},
-                 {"role": "broker", "name": f"Broker {p}", "aliases": [], "address": "", "country": ""}],
+        control_entries=[{"regime": line[:60], "code": "5A001"}],
+        parties=[{"role": "end_user", "name": line, "aliases": [line, "MoHA"], "address": line, "country": "MM"},
+                 {"role": "broker", "name": f"Broker {line}", "aliases": [], "address": "", "country": ""}],
         tlp="GREEN", audience=helpers.audience(all_subscribing=True))
 
 
@@ -133,7 +135,8 @@ def test_payloads_render_inert(app: Flask, make_user: Any, login_as: Any, chunk:
                                data=to_form("denial", amended, csrf_token=csrf, change_note=p))
         assert response.status_code == 302, (p, response.get_data(as_text=True)[:500])
         # a threat notice through the form, the payload in its texts and entities, then withdrawn with it.
-        notice = helpers.threat_payload(title=f"{MARK} notice {i} {p}"[:300], summary=p, body=p,
+        one_line = " ".join(p.splitlines())  # the title is one line (portal.validation)
+        notice = helpers.threat_payload(title=f"{MARK} notice {i} {one_line}"[:300], summary=p, body=p,
                                         entities=[p, f"Entity {p}"])
         response = author.post("/threat-notices/new", data=to_form("threat_notice", notice, csrf_token=csrf))
         assert response.status_code == 302, (p, response.get_data(as_text=True)[:500])
