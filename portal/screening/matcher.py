@@ -91,17 +91,27 @@ def _token_overlap(a: Sequence[str], b: Sequence[str]) -> float:
     return found / len(longer)
 
 
+def _frame_similarity(a: list[str], b: list[str]) -> float:
+    """Consonant frames compared in written order, `b` read from any of its words (a family
+    name put first): Muhammad Hasan is not Hasan Muhammad."""
+    if not a or not b:
+        return 0.0
+    first = " ".join(a)
+    return max(_similarity(first, " ".join(b[i:] + b[:i])) for i in range(len(b)))
+
+
 def score_pair(query: NormalName, query_country: str | None, candidate: _Candidate) -> tuple[float, dict[str, float | None]]:
     """The score in [0, 1] of one screened name against one denial party name, and its features."""
     tokens = candidate.normalised.split()
     name_similarity = max(_similarity(query.sorted_key, candidate.sorted_key),
                           _similarity(query.joined, "".join(tokens)))
     phonetic = _similarity(query.phonetic_key, candidate.phonetic_key)
-    consonant = _similarity(query.consonant_key, candidate.consonant_key)
+    consonant = _frame_similarity(query.consonant_key.split(), candidate.consonant_key.split())
     overlap = _token_overlap(query.tokens, tokens)
     if query.abjad != candidate.abjad:
-        # One side was written without most vowels: compare what both spellings keep.
-        score = max(name_similarity, 0.55 * consonant + 0.25 * phonetic + 0.2 * name_similarity)
+        # One side was written without most vowels: compare what both spellings keep. The
+        # metaphone of an unvowelled spelling says little, so the frames carry the score.
+        score = max(name_similarity, 0.75 * consonant + 0.25 * max(name_similarity, phonetic))
     else:
         score = max(name_similarity, 0.7 * name_similarity + 0.3 * phonetic)
         if len(query.tokens) == len(tokens):
