@@ -35,6 +35,9 @@ COUNTRY_PENALTY = 0.08  # a different country lowers a score, never hides a perf
 COUNTRY_BONUS = 0.02
 TOKEN_MISS_PENALTY = 0.12
 IN_CHUNK = 2000
+# When an input's best match scores this much, matches more than the margin below it are dropped.
+DOMINANT_SCORE = 0.9
+DOMINANCE_MARGIN = 0.1
 ACTIVE = (DenialStatus.ACTIVE, DenialStatus.AMENDED)
 
 
@@ -223,5 +226,11 @@ def screen(session: Session, visible: ColumnElement[bool], parties: Sequence[Inp
                     matched_name=cand.name, input_name=text, score=score, features=features,
                     country=cand.country, denial_status=cand.denial_status)
     for index, found in enumerate(best_per_party):
-        results[index] = sorted(found.values(), key=lambda m: (-m.score, m.party_id))[:limit]
+        ranked = sorted(found.values(), key=lambda m: (-m.score, m.party_id))
+        if ranked and ranked[0].score >= DOMINANT_SCORE:
+            # One party explains the name (near) exactly: parties a letter or two further off
+            # are other entities of a crowded name space (Стальсосвязь / Стальщесвязь), not
+            # other readings of this name.
+            ranked = [m for m in ranked if m.score >= ranked[0].score - DOMINANCE_MARGIN]
+        results[index] = ranked[:limit]
     return results
