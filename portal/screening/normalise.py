@@ -21,7 +21,9 @@ from anyascii import anyascii
 # Legal forms, written as the words they become after transliteration and folding, joined
 # without spaces so "L.L.C.", "l l c" and "LLC", or "you xian gong si" and "youxian gongsi"
 # (有限公司) are all recognised. A legal form never creates nor prevents a match: it is removed.
-LEGAL_FORMS_TEXT = ["llc", "limitedliabilitycompany", "limitedliabilityco", "ltd", "limited", "colimited", "coltd", "companylimited", "company", "co", "corp", "corporation", "inc", "incorporated", "plc", "llp", "lp", "pllc", "pc", "ooo", "oao", "zao", "pao", "ao", "tov", "pat", "prat", "tdv", "ip", "ooobshchestvosogranichennoiotvetstvennostiu", "obshchestvosogranichennoyotvetstvennostyu", "obshchestvosogranichennoiotvetstvennostyu", "aktsionernoeobshchestvo", "aktsionernoyeobshchestvo", "publichnoeaktsionernoeobshchestvo", "jsc", "ojsc", "cjsc", "pjsc", "jointstockcompany", "publicjointstockcompany", "closedjointstockcompany", "openjointstockcompany", "gmbh", "mbh", "ag", "kg", "ohg", "ug", "gmbhcokg", "gmbhundcokg", "cokg", "kgaa", "ev", "se", "sa", "sas", "sasu", "sarl", "eurl", "snc", "sca", "sl", "slu", "sau", "srl", "spa", "sapa", "snc", "scarl", "ltda", "sac", "saa", "sadecv", "sdeoril", "bv", "nv", "vof", "cv", "bvba", "sprl", "ab", "aktiebolag", "as", "asa", "aps", "oy", "oyj", "hf", "sro", "as", "kft", "zrt", "nyrt", "doo", "dd", "ad", "ead", "ood", "eood", "sp", "spzoo", "spzoo", "spolkazoo", "sk", "ska", "kk", "gk", "yk", "youxiangongsi", "youxian", "gongsi", "gufenyouxiangongsi", "jituan", "youxianzerengongsi", "zerengongsi", "chushikihoesa", "jusikhoesa", "yuhanhoesa", "sharika", "sharikat", "sherket", "shrk", "shrkh", "shrkt", "mhdwd", "dhmm", "mhdwdh", "wll", "anonimsirketi", "as", "ltdsti", "sti", "ae", "epe", "oe", "ike", "pte", "pty", "bhd", "sdn", "sdnbhd", "tbk", "pt", "cv"]
+LEGAL_FORMS_TEXT = ["llc", "limitedliabilitycompany", "limitedliabilityco", "ltd", "limited", "colimited", "coltd", "companylimited", "company", "co", "corp", "corporation", "inc", "incorporated", "plc", "llp", "lp", "pllc", "pc", "ooo", "oao", "zao", "pao", "ao", "tov", "pat", "prat", "tdv", "ip", "ooobshchestvosogranichennoiotvetstvennostiu", "obshchestvosogranichennoyotvetstvennostyu", "obshchestvosogranichennoiotvetstvennostyu", "aktsionernoeobshchestvo", "aktsionernoyeobshchestvo", "publichnoeaktsionernoeobshchestvo", "jsc", "ojsc", "cjsc", "pjsc", "jointstockcompany", "publicjointstockcompany", "closedjointstockcompany", "openjointstockcompany", "gmbh", "mbh", "ag", "kg", "ohg", "ug", "gmbhcokg", "gmbhundcokg", "cokg", "kgaa", "ev", "se", "sa", "sas", "sasu", "sarl", "eurl", "snc", "sca", "sl", "slu", "sau", "srl", "spa", "sapa", "snc", "scarl", "ltda", "sac", "saa", "sadecv", "sdeoril", "bv", "nv", "vof", "cv", "bvba", "sprl", "ab", "aktiebolag", "as", "asa", "aps", "oy", "oyj", "hf", "sro", "as", "kft", "zrt", "nyrt", "doo", "dd", "ad", "ead", "ood", "eood", "sp", "spzoo", "spzoo", "spolkazoo", "sk", "ska", "kk", "gk", "yk", "youxiangongsi", "youxian", "gongsi", "gufenyouxiangongsi", "jituan", "youxianzerengongsi", "zerengongsi", "chushikihoesa", "jusikhoesa", "yuhanhoesa", "sharika", "sharikat", "sherket", "shrk", "shrkh", "shrkt", "mhdwd", "dhmm", "mhdwdh", "wll", "anonimsirketi", "as", "ltdsti", "sti", "ae", "epe", "oe", "ike", "pte", "pty", "bhd", "sdn", "sdnbhd", "tbk", "pt", "cv",
+                    # 集团有限公司 as national files write it: "Group" alone is a word of the name.
+                    "groupcoltd", "groupcolimited", "groupcompanylimited", "grouplimited", "groupltd", "jituanyouxiangongsi"]
 
 
 def _nfkd_strip(text: str) -> str:
@@ -36,8 +38,8 @@ NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # Romanisation-variant folds on already-Latin lower-case text (normalisation, not
 # transliteration): order matters, longest first.
 _FOLDS = [
-    ("shch", "s"), ("sch", "s"), ("dzh", "j"), ("dj", "j"),
-    ("zh", "j"), ("kh", "h"), ("ch", "h"), ("sh", "s"), ("ph", "f"), ("th", "t"), ("gh", "g"),
+    ("shch", "s"), ("sch", "s"), ("dzh", "i"), ("dj", "i"),
+    ("zh", "i"), ("kh", "h"), ("ch", "h"), ("sh", "s"), ("ph", "f"), ("th", "t"), ("gh", "g"),
     ("ts", "c"), ("tz", "c"), ("cz", "c"), ("ck", "k"), ("q", "k"), ("x", "ks"),
     ("ou", "u"), ("oy", "u"), ("oo", "u"), ("ue", "u"), ("oe", "o"), ("ae", "a"), ("ee", "i"),
     ("y", "i"), ("j", "i"), ("w", "v"),
@@ -102,13 +104,31 @@ def consonants(raw: str) -> str:
     Arabic article (Albaghdadi) is dropped as the script side drops it."""
     if len(raw) >= 7 and raw[:2] in ARTICLES:
         raw = raw[2:]
-    return skeleton(_VOWELS.sub("", raw)) or raw[:1]
+    frame = skeleton(_VOWELS.sub("", raw))
+    # Letters Arabic writes with one letter and romanisations with several: ج is j or g
+    # (Jamal, Gamal; the skeleton has made j an i), ذ/ظ dh or z.
+    return frame.replace("dh", "z").replace("i", "g") or raw[:1]
 
 
 @lru_cache(maxsize=200_000)
 def phonetic(token: str) -> str:
     """Metaphone of the skeleton (jellyfish)."""
     return jellyfish.metaphone(token).lower() or token[:1]
+
+
+# Tokens this long get one-deletion keys: shorter ones are too short for a typo to leave them
+# recognisable (Каин / Цаин), longer ones are rare enough through their prefix and suffix keys.
+MIN_DELETION_TOKEN = 4
+MAX_DELETION_TOKEN = 16
+
+
+@lru_cache(maxsize=200_000)
+def deletions(token: str) -> frozenset[str]:
+    """The token and every form of it with one letter left out: two tokens one typo apart
+    (substitution, insertion, deletion or swap) share one of these."""
+    if not MIN_DELETION_TOKEN <= len(token) <= MAX_DELETION_TOKEN:
+        return frozenset()
+    return frozenset({token} | {token[:i] + token[i + 1:] for i in range(len(token))})
 
 
 @dataclass(frozen=True)
@@ -137,7 +157,9 @@ class NormalName:
 
     @property
     def consonant_key(self) -> str:
-        return " ".join(sorted(consonants(t) for t in self.raw))
+        """The consonant frames in written order: an Arabic name's order carries meaning
+        (Muhammad Hasan, Hasan Muhammad are father and son)."""
+        return " ".join(consonants(t) for t in self.raw)
 
     @property
     def empty(self) -> bool:
@@ -152,7 +174,8 @@ def normalise(name: str) -> NormalName:
 
 def index_keys(name: NormalName) -> set[str]:
     """Keys under which a name is found: tokens, joined neighbours, phonetic and consonant
-    frames, and the prefix and suffix of each token (so one or two typos still meet a key)."""
+    frames, the prefix and suffix of each token and its one-deletion forms (so one or two
+    typos still meet a key)."""
     keys: set[str] = set()
     toks = name.tokens
     for tok, raw in zip(toks, name.raw):
@@ -165,11 +188,12 @@ def index_keys(name: NormalName) -> set[str]:
         if len(tok) >= 6:
             keys.add(f"p:{tok[:4]}")
             keys.add(f"s:{tok[-4:]}")
+        keys.update(f"d:{d}" for d in deletions(tok))
     if len(toks) > 1:
         # The whole name's sound and consonant frame, word order ignored: exact for names whose
         # every word is common (Arabic given names) but whose combination is rare.
         keys.add(f"mn:{name.phonetic_key}")
-        keys.add(f"cn:{name.consonant_key}")
+        keys.add(f"cn:{' '.join(sorted(name.consonant_key.split()))}")
     # Split or joined words (Hua Wei / Huawei, Spets Tekhnika / Spetstekhnika).
     for a, b in pairwise(toks):
         keys.add(f"w:{a}{b}")

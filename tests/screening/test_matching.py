@@ -23,6 +23,10 @@ DENIED = [
     party("Schröder Optik AG", "DE", aliases=["Nordlicht Optics Ltd"]),
     party("ПАО «Газпромсталь»", "RU"),
     party("Jean-François Lefèvre", "FR"),
+    party("Moszel AG", "DE"),
+    party("سعيد جمال المصري", "EG"),
+    party("علي حسين الدوري", "IQ"),
+    party("圳精业器集团有限公司", "CN"),
 ]
 
 FAMILIES: dict[str, list[tuple[str, str | None]]] = {
@@ -47,11 +51,15 @@ FAMILIES: dict[str, list[tuple[str, str | None]]] = {
     "Arabic": [
         ("Mohammed Hassan Al-Haddad", "محمد حسن الحداد"),
         ("Muhammad Hasan El Haddad", "محمد حسن الحداد"),
+        ("Said Gamal Al-Masri", "سعيد جمال المصري"),  # ج written g (Egyptian usage)
+        ("Ali Husain Al-Douri", "علي حسين الدوري"),
+        ("Al-Douri Ali Husain", "علي حسين الدوري"),
     ],
     "Han": [
         ("Beijing Tiandi Keji Youxian Gongsi", "北京天地科技有限公司"),
         ("Beijing Tiandi Keji Co., Ltd.", "北京天地科技有限公司"),
         ("北京天地科技", "北京天地科技有限公司"),
+        ("Zhenjing Yeqi Group Co., Ltd.", "圳精业器集团有限公司"),  # 集团有限公司
     ],
     "legal forms in many languages and scripts": [
         ("ACME GmbH", "ACME LLC"),
@@ -74,6 +82,7 @@ FAMILIES: dict[str, list[tuple[str, str | None]]] = {
         ("Muller Tehcnik", "Müller Technik GmbH"),
         ("Spetstekhnka", "ООО «Спецтехника»"),
         ("Schroder Optic", "Schröder Optik AG"),
+        ("Mokzel AG", "Moszel AG"),  # the typo changes the prefix, suffix, sound and frame keys
     ],
     "two typos": [
         ("Ivn Petrv", "Ivan Petrov"),
@@ -97,6 +106,8 @@ FAMILIES: dict[str, list[tuple[str, str | None]]] = {
         ("Tech", None),
         ("Beijing Keji", None),
         ("Mohammed Ali", None),
+        ("Hasan Muhammad Al-Haddad", None),  # the son of محمد حسن الحداد's father, not him
+        ("Said Gamal Al-Masri Ali", None),  # only the family name and given names in another order
     ],
 }
 
@@ -158,3 +169,16 @@ def test_scores_are_ordered_and_bounded(denied: None, make_user: Any, screen_as:
     assert scores == sorted(scores, reverse=True) and all(0.0 <= s <= 1.0 for s in scores)
     assert matches[0].party_name == "Ivan Petrov" and matches[0].score == 1.0
     assert all(isinstance(m, Match) for m in matches)
+
+
+def test_one_exact_match_hides_near_duplicates_of_it(publish_denial: Callable[..., Any], make_user: Any,
+                                                     screen_as: Any) -> None:
+    publish_denial([party("ООО «Стройсострой»", "RU"), party("ООО «Стройстрой»", "RU")])
+    officer = make_user("officer", "NO")
+    exact, other, typo = screen_as(officer, ["Stroysostroy LLC", "Stroystroy", "Stroysostoy"])
+    assert [m.party_name for m in exact] == ["ООО «Стройсострой»"]
+    assert [m.party_name for m in other] == ["ООО «Стройстрой»"]
+    assert [m.party_name for m in typo] == ["ООО «Стройсострой»"]
+    # Without a clear explanation both stay: a reviewer decides.
+    [both] = screen_as(officer, ["Stroysotroy"])
+    assert sorted(m.party_name for m in both) == ["ООО «Стройсострой»", "ООО «Стройстрой»"]
