@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal import audit
 from portal.auth.passwords import PasswordPolicyError
@@ -376,6 +376,7 @@ def meetings_remind(registration_days: int, meeting_days: int) -> None:
 
 
 @click.command("screen")
+@with_appcontext
 @click.option("--as", "email", required=True, help="The screener's account (a state's SPOC or officer).")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--threshold", type=float, default=None, help="Lowest score reported, 0 to 1 (default: the matcher's).")
@@ -400,7 +401,7 @@ def screen_command(email: str, file: Path, threshold: float | None, include_inac
     try:
         clean = schema.validate_csv(data, threshold, include_inactive)
     except ValidationFailed as error:
-        fail(" ".join(error.fields.values()) or error.message)
+        fail(" ".join(v if k == "file" else f"{k}: {v}" for k, v in error.fields.items()) or error.message)
     screening = service.run_screening(db.session, user, clean, ScreeningSource.CLI)
     click.echo(service.results_csv(db.session, user, screening), nl=False)
 
