@@ -28,7 +28,7 @@ class ScreenForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", "(not known)")] + list(country_names().items())
+        self.country.choices = [("", "(not known)"), *country_names().items()]
 
     def options(self) -> dict[str, Any]:
         """threshold and include_inactive in the payload's shape."""

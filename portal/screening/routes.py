@@ -44,7 +44,7 @@ def screen() -> Any:
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            if upload is not None and getattr(upload, "filename", ""):
+            if upload is not None and upload.filename:
                 # Read one byte past the limit, so a larger file is refused without reading it all.
                 data = upload.stream.read(MAX_CSV_BYTES + 1)
                 clean = validate_csv(data, **form.options())

@@ -43,7 +43,7 @@ def _records(session: Session, actor: User, clean: CleanScreening, found: list[l
     parties = {p.id: p for p in session.scalars(select(DenialParty).where(DenialParty.id.in_(party_ids)))} \
         if party_ids else {}
     results = []
-    for index, (party, matches) in enumerate(zip(clean.parties, found)):
+    for index, (party, matches) in enumerate(zip(clean.parties, found, strict=True)):
         records = []
         for m in sorted(matches, key=lambda m: (-m.score, m.party_id)):
             item, row = items.get(m.item_id), parties.get(m.party_id)
@@ -158,13 +158,14 @@ def results_csv(session: Session, actor: User, screening: Screening) -> str:
     for result in shown_results(session, actor, screening):
         base = [result.index + 1, result.input.get("name"), result.input.get("country")]
         if not result.matches:
-            writer.writerow([safe_cell(v) for v in base + [""] * (len(CSV_COLUMNS) - len(base))])
+            writer.writerow([safe_cell(v) for v in [*base, *[""] * (len(CSV_COLUMNS) - len(base))]])
         for m in result.matches:
             red = m["tlp"] == Tlp.RED.value
             party = m["party"]
             explanation = "; ".join(f"{e['feature']}={e['value']}" for e in m["explanation"])
-            writer.writerow([safe_cell(v) for v in base + [
-                m["input_name"], m["score"], m["denial_id"], "(TLP:RED: open it in the portal)" if red else m["title"],
+            writer.writerow([safe_cell(v) for v in [
+                *base, m["input_name"], m["score"], m["denial_id"],
+                "(TLP:RED: open it in the portal)" if red else m["title"],
                 m["originator"], m["denial_status"], m["tlp"], party["role"], "" if red else party["name"],
                 party["country"], "" if red else m["matched_name"], explanation]])
     return buffer.getvalue()

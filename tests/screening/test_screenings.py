@@ -206,7 +206,7 @@ def test_audit_holds_counts_never_screened_names(app: Flask, world: Any, login_a
                                      .order_by(AuditEntry.id)).all()
         details = [e.details for e in entries]
         db.session.remove()
-    assert [e.target_id for e in entries][0] == sid
+    assert entries[0].target_id == sid
     assert details[0] == {"source": "page", "parties": 1, "flagged": 0, "matches": 0, "include_inactive": False}
     assert details[1]["parties"] == 2 and details[1]["flagged"] == 1 and details[1]["source"] == "api"
     dumped = json.dumps(details)
@@ -371,3 +371,16 @@ def test_cli_exit_codes(app: Flask, world: Any, tmp_path: Any) -> None:
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output
         assert len([line for line in result.output.splitlines() if line.strip()]) == 1
+
+
+def test_csv_download_keeps_tlp_red_titles_and_names_in_the_portal(app: Flask, world: Any, login_as: Any,
+                                                                     publish_denial: Any) -> None:
+    red = publish_denial([party("Krasnaya Zvezda Optika", "RU")], state="NO", tlp="RED",
+                         audience=audience(countries=["DE"]), title="Red denial of thermal optics")
+    client = login_as(app.test_client(), world.officer)
+    sid = screening_id(post_screen(client, {"name": "Krasnaya Zvezda Optika"}))
+    assert "Red denial of thermal optics" in client.get(f"/screenings/{sid}").get_data(as_text=True)
+    text = client.get(f"/screenings/{sid}.csv").get_data(as_text=True)
+    [row] = [r for r in csv.DictReader(io.StringIO(text)) if r["denial_id"] == str(red)]
+    assert row["tlp"] == "RED" and row["party_name"] == "" and row["matched_name"] == ""
+    assert "Red denial" not in text
