@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select, true
@@ -18,12 +18,14 @@ from sqlalchemy.orm import InstrumentedAttribute
 from portal.models.attachment import Attachment
 from portal.models.country import Country, CountryStatus
 from portal.models.item import (
-    Item, ItemAudienceCountry, ItemEvent, ItemKind, ItemStatus, ItemVersion, ItemVersionAudienceCountry, Tlp,
+    DenialStatus, Item, ItemAudienceCountry, ItemEvent, ItemKind, ItemStatus, ItemVersion, ItemVersionAudienceCountry,
+    Tlp,
 )
 from portal.models.meeting import (
     MEETING_TRANSITIONS, ActionItem, AgendaVersion, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
     MinutesComment, MinutesStatus,
 )
+from portal.models.screening import Screening
 from portal.models.user import Role, User, UserStatus
 
 # Endpoints reachable without a logged-in, MFA-complete user. Everything else is protected
@@ -536,3 +538,50 @@ def actions_filter(user: User) -> ColumnElement[bool]:
 
 def can_use_calendar_feed(user: User) -> bool:
     return user.status is UserStatus.ACTIVE and (is_secretariat(user) or is_state_user(user))
+
+
+# --- screening ------------------------------------------------------------------------
+#
+# A state's licensing officers and its point of contact screen applicants' parties against
+# the denials their state may see (items_filter, nothing wider). A screening is the state's
+# own record: its SPOC and officers see it; readers, the secretariat and admins never do.
+
+def can_screen(user: User) -> bool:
+    """Who may screen parties: an active SPOC or officer of a state."""
+    return (user.status is UserStatus.ACTIVE and user.role in (Role.SPOC, Role.OFFICER)
+            and user.country_code is not None)
+
+
+def screenings_filter(user: User) -> ColumnElement[bool]:
+    """The screenings a user may list and open: their own state's, for its SPOC and officers."""
+    if not can_screen(user):
+        return false()
+    return Screening.country_code == user.country_code
+
+
+def can_view_screening(user: User, screening: Screening) -> bool:
+    return can_screen(user) and screening.country_code == user.country_code
+
+
+# --- denial review --------------------------------------------------------------------
+#
+# A denial is reviewed every three years by the state that notified it: its SPOC renews,
+# amends or revokes it (can_release); its officers see what is coming due.
+
+REVIEW_WINDOW_DAYS = 90
+
+
+def can_see_reviews(user: User) -> bool:
+    """The "Denials due for review" page: a state's SPOC and officers."""
+    return can_screen(user)
+
+
+def review_due_filter(user: User, today: date) -> ColumnElement[bool]:
+    """Published, in-force denials of the user's own state whose review date is within the
+    window or already passed (not yet lapsed by the daily job)."""
+    if not can_see_reviews(user):
+        return false()
+    return and_(Item.kind == ItemKind.DENIAL, Item.status == ItemStatus.PUBLISHED,
+                Item.originator_code == user.country_code,
+                Item.denial_status.in_((DenialStatus.ACTIVE, DenialStatus.AMENDED)),
+                Item.review_date.is_not(None), Item.review_date <= today + timedelta(days=REVIEW_WINDOW_DAYS))

@@ -135,6 +135,11 @@ def _media_types() -> Iterable[str]:
     return (kind.media_type for kind in ALLOWED.values())
 
 
+def _screening_sources() -> Iterable[str]:
+    from portal.models.screening import ScreeningSource
+    return ScreeningSource
+
+
 # THE allow-list: every key an entry's details may hold, with the shape its value must have.
 # None is accepted for any of them (a value that is not set says nothing).
 DETAIL_SHAPES: dict[str, Shape] = {
@@ -145,12 +150,13 @@ DETAIL_SHAPES: dict[str, Shape] = {
     "version": _count, "sequence": _count, "position": _count, "size": _count, "length": _count,
     "failures": _count, "mails_queued": _count, "sessions_ended": _count, "api_tokens_revoked": _count,
     "replaced": _count, "added": _count, "files": _count, "rows": _count, "signing_key_version": _count,
+    "parties": _count, "flagged": _count, "matches": _count, "days_before": _count,
     "wraps": _count, "wraps_added": _count, "wraps_removed": _count, "hpke_version": _count,
     "signing_version": _count, "rewrapped_data_keys": _count, "rewrapped_private_keys": _count,
     # booleans
-    "head": _boolean, "sent": _boolean, "designated": _boolean,
+    "head": _boolean, "sent": _boolean, "designated": _boolean, "include_inactive": _boolean,
     # dates and times
-    "due": _date, "endorsed_on": _date, "locked_until": _datetime, "expires_at": _datetime,
+    "due": _date, "endorsed_on": _date, "review_date": _date, "locked_until": _datetime, "expires_at": _datetime,
     # markings, kinds and status values
     "tlp": _one_of(Tlp), "kind": _one_of(MeetingKind), "role": _one_of(Role),
     "status": _one_of(MinutesStatus, ActionStatus, CountryStatus), "previous_status": _one_of(ActionStatus),
@@ -159,7 +165,7 @@ DETAIL_SHAPES: dict[str, Shape] = {
     "categories": _list_of(_one_of(_threat_categories)), "media_type": _one_of(_media_types),
     "step": _one_of({"password", "totp", "totp_enrolment"}), "reason": _one_of({"unknown account"}),
     "stage": _one_of({"download", "signature bundle"}), "database": _one_of({"sqlite", "postgresql"}),
-    "store": _one_of({"local", "s3"}), "changed": _list_of(_one_of(FIELD_NAMES)),
+    "store": _one_of({"local", "s3"}), "source": _one_of(_screening_sources), "changed": _list_of(_one_of(FIELD_NAMES)),
     # the state of an account (account data administrators manage), never an item's audience
     "country": _country,
 }

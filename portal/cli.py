@@ -8,7 +8,7 @@ from typing import NoReturn
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from portal import audit
 from portal.auth.passwords import PasswordPolicyError
@@ -160,6 +160,19 @@ def denials_lapse() -> None:
     from portal.sharing import service as sharing
 
     click.echo(f"{sharing.lapse_overdue_denials(db.session)} denial(s) lapsed.")
+
+
+@denials_cli.command("remind-review")
+def denials_remind_review() -> None:
+    """E-mail the denying state's SPOCs 90, 30 and 7 days before a denial's review date (cron, daily; each once)."""
+    from portal.notifications import outbox
+    from portal.sharing import review
+
+    click.echo(f"{review.queue_review_reminders(db.session)} review reminder(s) queued.")
+    try:
+        click.echo(f"{outbox.deliver_pending(db.session)} message(s) sent.")
+    except OSError as error:  # queued messages stay in the outbox for its worker to retry
+        fail(f"the mail server refused or could not be reached ({error}); the outbox will retry.", 1)
 
 
 @outbox_cli.command("run")
@@ -361,7 +374,39 @@ def meetings_remind(registration_days: int, meeting_days: int) -> None:
         fail(f"the mail server refused or could not be reached ({error}); the outbox will retry.", 1)
 
 
+@click.command("screen")
+@with_appcontext
+@click.option("--as", "email", required=True, help="The screener's account (a state's SPOC or officer).")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--threshold", type=float, default=None, help="Lowest score reported, 0 to 1 (default: the matcher's).")
+@click.option("--include-inactive", is_flag=True, help="Also screen against revoked and lapsed denials.")
+def screen_command(email: str, file: Path, threshold: float | None, include_inactive: bool) -> None:
+    """Screen the parties of FILE.csv (name,aliases,country,address) as EMAIL; results as CSV on stdout."""
+    from portal import access
+    from portal.auth.service import find_user_by_email
+    from portal.models.screening import ScreeningSource
+    from portal.screening import schema, service
+
+    user = find_user_by_email(db.session, email)
+    if user is None or not user.is_active:
+        fail(f"no active account {email!r}")
+    if not access.can_screen(user):
+        fail(f"{email} may not screen parties (only a state's spoc and officers do)")
+    try:
+        with open(file, "rb") as handle:
+            data = handle.read(schema.MAX_CSV_BYTES + 1)
+    except OSError as error:
+        fail(f"cannot read {file}: {error.strerror}")
+    try:
+        clean = schema.validate_csv(data, threshold, include_inactive)
+    except ValidationFailed as error:
+        fail(" ".join(v if k == "file" else f"{k}: {v}" for k, v in error.fields.items()) or error.message)
+    screening = service.run_screening(db.session, user, clean, ScreeningSource.CLI)
+    click.echo(service.results_csv(db.session, user, screening), nl=False)
+
+
 def init_app(app: Flask) -> None:
     for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli, outbox_cli, notify_cli,
                   keys_cli, meetings_cli, attachments_cli, backup_cli):
         app.cli.add_command(group)
+    app.cli.add_command(screen_command)

@@ -102,6 +102,8 @@ def _nav_items() -> list[tuple[str, str]]:
                   (url_for("sharing.index", kind=ItemKind.DOCUMENT), "Documents"),
                   (url_for("sharing.search"), "Search"),
                   (url_for("meetings.index"), "Meetings")]
+    if access.can_screen(current_user):
+        items.append((url_for("screening.screen"), "Screen parties"))
     items.append((url_for("countries.directory"), "Countries"))
     if access.can_manage_users(current_user):
         items.append((url_for("users.index"), "Users"))

@@ -177,6 +177,14 @@ def build(app: Flask, make_user: Any) -> Scenario:
         minutes.save_draft(db.session, sec, held, f"# Minutes\n\n{m('minutes text')}")
         minutes.circulate(db.session, sec, held)
         minutes.add_comment(db.session, dk, held, f"Comment {m('minutes comment')}")
+        # A screening: the names a state screens are its own data.
+        from portal.models.screening import ScreeningSource
+        from portal.screening import service as screenings
+
+        screened = screenings.run_screening(db.session, dk, {"parties": [
+            {"name": m("screened party"), "aliases": [m("screened alias")], "address": m("screened address")}]},
+            ScreeningSource.PAGE)
+        s.add("screening", screened.id)
         # Sign-in attempts and reset requests with text typed into the e-mail field.
         try:
             auth.check_password(db.session, f"{m('typed address')}@nowhere.example", "wrong-password-0")
@@ -196,7 +204,7 @@ def get_paths(app: Flask, s: Scenario, *, feed_token: str | None = None) -> list
         "direction": ["up", "down"], "topic": [t.value for t in AlertTopic],
         "token": [feed_token if feed_token is not None else s.feed_token],
         "kind": ["denials", "threat-notices", "documents"], "token_id": [str(uuid.uuid4())],
-        "notification_id": [str(uuid.uuid4())],
+        "notification_id": [str(uuid.uuid4())], "screening_id": s.ids["screening"],
     }
     paths: list[str] = []
     adapter = app.url_map.bind("localhost")

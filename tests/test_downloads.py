@@ -23,6 +23,7 @@ FILE_ENDPOINTS = {
     "sharing.export",                                                # denials as CSV and JSON
     "meetings.ics", "meetings.calendar_feed",                        # one meeting, the private feed
     "meetings.registrations_csv",                                    # the secretariat's list of delegates
+    "screening.download",                                            # a state's screening results
 }
 PAGE_TYPES = {"text/html", "application/json"}
 # Machine probes answer plain text to monitoring, not files to people.

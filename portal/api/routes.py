@@ -11,6 +11,8 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import csrf, db
 from portal.models.item import Item
+from portal.models.screening import ScreeningSource
+from portal.screening import service as screening
 from portal.sharing import queries, schema, service
 from portal.sharing.records import item_record
 
@@ -138,3 +140,10 @@ def withdraw_item(kind_slug: str, item_id: uuid.UUID) -> Any:
     # A missing reason is the service's 422, after its 403: refusal comes before validation.
     _call(lambda: service.withdraw(db.session, current_user, item, reason if isinstance(reason, str) else ""))
     return jsonify(item_record(item, current_user))
+
+
+@bp.post("/screenings")
+def create_screening() -> Any:
+    """Screen parties against the denials shared with the token owner's state; kept for that state."""
+    result = screening.run_screening(db.session, current_user, _json_body(), ScreeningSource.API)
+    return jsonify(screening.api_record(result))

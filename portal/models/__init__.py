@@ -17,7 +17,7 @@ from portal.models.meeting import (
 from portal.models.notification import (
     AlertTopic, DeliveryMode, DigestCursor, Notification, OutboxMessage, OutboxStatus, Subscription,
 )
-from portal.models.screening import DenialParty, DenialPartyKey, DenialPartyName
+from portal.models.screening import DenialParty, DenialPartyKey, DenialPartyName, Screening, ScreeningSource
 from portal.models.user import AccountToken, Role, TokenPurpose, User, UserSession, UserStatus
 
 __all__ = [
@@ -32,5 +32,5 @@ __all__ = [
     "CalendarToken", "Delegate", "Meeting", "MeetingInvitedState", "MeetingKind", "MeetingStatus", "Minutes",
     "MinutesComment", "MinutesStatus", "MinutesVersion",
     # screening
-    "DenialParty", "DenialPartyKey", "DenialPartyName",
+    "DenialParty", "DenialPartyKey", "DenialPartyName", "Screening", "ScreeningSource",
 ]

@@ -8,12 +8,16 @@ denial_party_keys, so candidates come from an indexed IN lookup rather than a sc
 """
 from __future__ import annotations
 
+import enum
 import uuid
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import Base
+from portal.models.base import Base, new_uuid, str_enum, utcnow
+from portal.models.user import User
 
 
 class DenialParty(Base):
@@ -65,3 +69,37 @@ class DenialPartyKey(Base):
     name_id: Mapped[int] = mapped_column(ForeignKey("denial_party_names.id", ondelete="CASCADE"), primary_key=True)
 
 
+
+
+class ScreeningSource(enum.StrEnum):
+    """Where a screening was asked from."""
+
+    PAGE = "page"
+    CSV = "csv"
+    API = "api"
+    CLI = "cli"
+
+
+class Screening(Base):
+    """One screening run, kept for the screener's state only (its parties are that state's data).
+
+    `results` holds, per input party, what was screened and the matches as they were found;
+    pages re-check each matched denial's visibility before showing it again.
+    """
+
+    __tablename__ = "screenings"
+    __table_args__ = (Index("ix_screenings_country_code_created_at", "country_code", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_uuid)
+    country_code: Mapped[str] = mapped_column(ForeignKey("countries.code"))
+    screener_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[ScreeningSource] = mapped_column(str_enum(ScreeningSource, "screening_source"))
+    threshold: Mapped[float]
+    include_inactive: Mapped[bool] = mapped_column(default=False)
+    party_count: Mapped[int]
+    flagged_count: Mapped[int]  # input parties with at least one match
+    match_count: Mapped[int]
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+    screener: Mapped[User] = relationship(lazy="joined")

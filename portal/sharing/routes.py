@@ -18,7 +18,8 @@ from portal.extensions import db
 from portal.forms import ReasonForm
 from portal.models.country import CountryStatus
 from portal.models.item import Item, ItemKind
-from portal.sharing import queries, schema, service
+from portal.models.base import utcnow
+from portal.sharing import queries, review, schema, service
 from portal.sharing.records import DENIAL_CSV_COLUMNS, denial_csv_row, item_record
 from portal.sharing.forms import FORMS, ChangeNoteForm, ItemForm, field_for_error, form_data
 from portal.sharing.markdown import render
@@ -243,8 +244,16 @@ def revoke(item_id: uuid.UUID) -> Any:
 
 @bp.post("/denials/<uuid:item_id>/renew")
 def renew(item_id: uuid.UUID) -> Any:
-    return _transition(ItemKind.DENIAL, item_id, lambda i: service.renew_denial(db.session, current_user, i),
+    reason = ReasonForm().reason.data or ""  # optional: why the denial stays in force
+    return _transition(ItemKind.DENIAL, item_id, lambda i: service.renew_denial(db.session, current_user, i, reason),
                        "Renewed for three more years.")
+
+
+@bp.get("/denials/due-for-review")
+def review_due() -> Any:
+    today = utcnow().date()
+    return render_template("sharing/review_due.html", items=review.due_for_review(db.session, current_user, today),
+                           today=today, action_form=ReasonForm())
 
 
 @bp.get("/denials/export.<fmt>")

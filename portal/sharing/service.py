@@ -178,6 +178,15 @@ def _review_date(start: date) -> date:
         return start.replace(year=start.year + REVIEW_YEARS, day=28)
 
 
+def _decision_date(item: Item) -> date | None:
+    """The denial's decision date (validated as ISO by the schema), from which its review runs."""
+    raw = (item.details or {}).get("decision_date")
+    try:
+        return date.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+
+
 def publish(session: Session, actor: User, item: Item) -> None:
     """Release a draft to its audience as version 1."""
     if item.status not in access.UNRELEASED_STATUSES or not access.can_release(actor, item):
@@ -187,7 +196,7 @@ def publish(session: Session, actor: User, item: Item) -> None:
     item.published_at = now
     if item.kind is ItemKind.DENIAL:
         item.denial_status = DenialStatus.ACTIVE
-        item.review_date = _review_date(now.date())
+        item.review_date = _review_date(_decision_date(item) or now.date())
     _add_version(session, actor, item, None)
     search.index_item(session, item)
     sync_parties(session, item)
@@ -246,7 +255,7 @@ def revoke_denial(session: Session, actor: User, item: Item, reason: str) -> Non
 
 
 def renew_denial(session: Session, actor: User, item: Item, note: str = "") -> None:
-    """Renew a denial at review: it stays in force for another three years."""
+    """Renew a denial at review: it stays in force for another three years from today (`note`: why)."""
     _published_denial(actor, item)
     if item.denial_status is DenialStatus.REVOKED:
         raise ValidationFailed("A revoked denial cannot be renewed; notify a new denial instead.")
