@@ -362,7 +362,19 @@ def meetings_remind(registration_days: int, meeting_days: int) -> None:
         fail(f"the mail server refused or could not be reached ({error}); the outbox will retry.", 1)
 
 
+consultations_cli = AppGroup("consultations", help="Consultations between states about denials.")
+
+
+@consultations_cli.command("remind")
+def consultations_remind() -> None:
+    """Remind denying states of consultation deadlines 7 and 2 days ahead (run from cron; each goes out once)."""
+    from portal.consultations import notify
+
+    run = notify.queue_reminders(db.session)
+    click.echo(f"{run.mails} reminder(s) queued for {run.consultations} consultation(s).")
+
+
 def init_app(app: Flask) -> None:
     for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli, outbox_cli, notify_cli,
-                  keys_cli, meetings_cli, attachments_cli, backup_cli):
+                  keys_cli, meetings_cli, attachments_cli, backup_cli, consultations_cli):
         app.cli.add_command(group)

@@ -92,6 +92,8 @@ def _nav_items() -> list[tuple[str, str]]:
                   (url_for("sharing.index", kind=ItemKind.DOCUMENT), "Documents"),
                   (url_for("sharing.search"), "Search"),
                   (url_for("meetings.index"), "Meetings")]
+        if access.takes_part_in_consultations(current_user):
+            items.append((url_for("consultations.index"), "Consultations"))
     items.append((url_for("countries.directory"), "Countries"))
     if access.can_manage_users(current_user):
         items.append((url_for("users.index"), "Users"))

@@ -22,3 +22,6 @@ class PreferencesForm(FlaskForm):
     meetings = RadioField("Meetings", choices=MODE_CHOICES, description=(
         "Reminders before registration closes and before a meeting. Invitations, updates and cancellations "
         "always reach points of contact, who must act on them."))
+    consultations = RadioField("Consultations", choices=MODE_CHOICES, description=(
+        "Consultations of your state, and reminders before their deadlines. Consultations are not in the "
+        "daily digest: choosing it sends them at once."))
