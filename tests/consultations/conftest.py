@@ -11,6 +11,7 @@ from flask import Flask
 from portal.consultations import service
 from portal.extensions import db
 from portal.models import Consultation
+from portal.notifications import outbox
 from tests.sharing import helpers
 from tests.sharing.conftest import make_item, observer_state, token_for
 
@@ -38,7 +39,7 @@ class World:
 
 
 @pytest.fixture
-def world(app: Flask, make_user: Any, observer_state: str) -> World:
+def world(app: Flask, make_user: Any, observer_state: str, mailbox: Any) -> World:
     people = {
         "a_spoc": make_user("spoc", A), "a_officer": make_user("officer", A), "a_reader": make_user("reader", A),
         "b_spoc": make_user("spoc", B), "b_officer": make_user("officer", B), "b_reader": make_user("reader", B),
@@ -49,6 +50,10 @@ def world(app: Flask, make_user: Any, observer_state: str) -> World:
     denial_id = helpers.make_item(app, people["a_spoc"], "denial", "published", tlp="AMBER",
                                   audience=helpers.audience(countries=[B, C], secretariat=True),
                                   title="Denial of IMSI catchers zqdenialtitle")
+    with app.app_context():  # the denial's own publication alerts are not what these tests look at
+        outbox.deliver_pending(db.session)
+        db.session.remove()
+    mailbox.clear()
     return World(denial_id, people)
 
 
