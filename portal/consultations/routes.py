@@ -7,7 +7,6 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import access
 from portal.consultations import service
 from portal.consultations.forms import AnswerForm, CloseForm, MessageForm, OpenForm
 from portal.countries import service as countries

@@ -48,7 +48,7 @@ def _control_entries(c: _Checker) -> list[dict[str, str]]:
         c.fail("control_entries", "Must be a list of {regime, code} objects.")
         return []
     entries = []
-    for i, entry in enumerate(raw):
+    for entry in raw:
         if not isinstance(entry, dict):
             c.fail("control_entries", "Each entry must be an object with regime and code.")
             continue

@@ -65,7 +65,8 @@ def open_consultation(session: Session, actor: User, payload: Any) -> Consultati
     now = utcnow()
     consultation = Consultation(
         id=uuid.uuid4(), denial_id=denial.id, denying_code=denial.originator_code,
-        consulting_code=actor.country_code, denial=denial, tlp=denial.tlp, applicant=clean.applicant, consignee=clean.consignee,
+        consulting_code=actor.country_code, denial=denial, tlp=denial.tlp, applicant=clean.applicant,
+        consignee=clean.consignee,
         end_user=clean.end_user, item_description=clean.item_description, control_entries=clean.control_entries,
         destination=clean.destination, end_use=clean.end_use, question=clean.question, deadline=clean.deadline,
         opened_by_id=actor.id, created_at=now, updated_at=now)
@@ -90,7 +91,8 @@ def _add_message(session: Session, actor: User, consultation: Consultation, kind
 
 
 def _other_side(actor: User, consultation: Consultation) -> str:
-    return consultation.consulting_code if actor.country_code == consultation.denying_code else consultation.denying_code
+    mine_is_a = actor.country_code == consultation.denying_code
+    return consultation.consulting_code if mine_is_a else consultation.denying_code
 
 
 def post_message(session: Session, actor: User, consultation: Consultation, payload: Any) -> ConsultationMessage:

@@ -70,7 +70,8 @@ def test_consult_answer_grant_and_the_audience_hears(live_server: LiveServer, li
     page = new_page()
     sign_in(page, url, no_officer)
     page.goto(url + "/notifications/")
-    expect(page.get_by_text("Licence granted after consultation: Denial of IMSI catchers (Lighthouse case)")).to_be_visible()
+    notice = "Licence granted after consultation: Denial of IMSI catchers (Lighthouse case)"
+    expect(page.get_by_text(notice)).to_be_visible()
     page.goto(denial_url)
     expect(page.locator(".grant-notices")).to_contain_text("France")
     expect(page.locator(".grant-notices")).to_contain_text("the Lighthousebranch unit no longer exists")

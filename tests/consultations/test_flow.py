@@ -6,7 +6,6 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from click.testing import Result
 from sqlalchemy import select
 
@@ -214,8 +213,8 @@ def test_granted_notifies_the_denials_audience_under_its_marking(app: Any, world
     assert world.people["admin"].email not in received and world.people["observer"].email not in received
     for message in mailbox.messages:  # AMBER: a link, never B's reasons
         assert "Zqgrantreason" not in mailbox.text(message)
-    # The API answers the denial's page's notice too? No: only the page; but the consultation is closed.
-    assert app.test_client().get(f"/api/v1/consultations/{consultation_id}", headers=headers).get_json()["outcome"] == "granted"
+    closed = app.test_client().get(f"/api/v1/consultations/{consultation_id}", headers=headers).get_json()
+    assert closed["outcome"] == "granted" and closed["status"] == "closed"
 
 
 def test_denied_offers_a_prefilled_denial_form(app: Any, world: Any, login_as: Any) -> None:

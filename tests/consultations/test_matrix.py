@@ -1,4 +1,4 @@
-"""The consultation authorisation matrix: actor × route (pages and API) × status.
+"""The consultation authorisation matrix: actor by route (pages and API) by status.
 
 Expected outcomes are written out from the rules, not computed with portal.access:
 - only A's (DK, the denying state) and B's (FR, the consulting state) SPOCs and officers see
@@ -84,7 +84,8 @@ def test_api_matrix(app: Any, world: Any, status: str) -> None:
         headers = bearer(api_token(app, world.people[actor]))
         for route, (method, suffix) in API_PATHS.items():
             url = f"/api/v1/consultations/{consultation_id}{suffix}"
-            response = client.get(url, headers=headers) if method == "GET" else client.post(url, json={}, headers=headers)
+            response = (client.get(url, headers=headers) if method == "GET"
+                        else client.post(url, json={}, headers=headers))
             got[(actor, route)] = response.status_code
             if response.status_code >= 400:
                 assert set(response.get_json()["error"]) >= {"code", "message"}
