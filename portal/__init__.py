@@ -43,6 +43,8 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal.attachments.api import bp as attachments_api_bp
     from portal.attachments.routes import bp as attachments_bp
     from portal.auth.routes import bp as auth_bp
+    from portal.consultations.api import bp as consultations_api_bp
+    from portal.consultations.routes import bp as consultations_bp
     from portal.countries.routes import bp as countries_bp
     from portal.keys.routes import bp as keys_bp
     from portal.main.routes import bp as main_bp
@@ -55,7 +57,8 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
 
     converters.init_app(app)  # before the blueprints: their rules take the converters they find
     for blueprint in (main_bp, auth_bp, account_bp, users_bp, countries_bp, admin_bp, sharing_bp, api_bp, notifications_bp,
-                      keys_bp, attachments_bp, attachments_api_bp, meetings_bp, screening_bp, ops_bp):
+                      keys_bp, attachments_bp, attachments_api_bp, meetings_bp, screening_bp, consultations_bp,
+                      consultations_api_bp, ops_bp):
         app.register_blueprint(blueprint)
     notifications.init_app(app)
     guard.init_app(app)

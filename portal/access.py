@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select, tr
 from sqlalchemy.orm import InstrumentedAttribute
 
 from portal.models.attachment import Attachment
+from portal.models.consultation import CONSULTATION_TRANSITIONS, Consultation, ConsultationOutcome, ConsultationStep
 from portal.models.country import Country, CountryStatus
 from portal.models.item import (
     DenialStatus, Item, ItemAudienceCountry, ItemEvent, ItemKind, ItemStatus, ItemVersion, ItemVersionAudienceCountry,
@@ -316,8 +317,13 @@ def notifications_filter(user: User) -> ColumnElement[bool]:
     """A user's own notifications, shown only while their item is still visible to them."""
     from portal.models.notification import Notification
 
-    return and_(Notification.user_id == user.id, or_(
+    mine = and_(Notification.user_id == user.id, or_(
         Notification.item_id.is_(None), Notification.item_id.in_(select(Item.id).where(items_filter(user)))))
+    if takes_part_in_consultations(user):
+        return mine
+    # A consultation's parties are states, and a user never changes state: someone who no
+    # longer takes part (demoted to reader, disabled) no longer sees its notifications.
+    return and_(mine, or_(Notification.subject_type.is_(None), Notification.subject_type != CONSULTATION_SUBJECT))
 
 
 # --- operations -----------------------------------------------------------------------
@@ -585,3 +591,76 @@ def review_due_filter(user: User, today: date) -> ColumnElement[bool]:
                 Item.originator_code == user.country_code,
                 Item.denial_status.in_((DenialStatus.ACTIVE, DenialStatus.AMENDED)),
                 Item.review_date.is_not(None), Item.review_date <= today + timedelta(days=REVIEW_WINDOW_DAYS))
+# --- consultations --------------------------------------------------------------------
+#
+# State B consults state A about A's denial before granting an essentially identical
+# transaction. Only A's and B's points of contact and officers see the consultation: not
+# readers, not the secretariat, not other states, not administrators (who see no content).
+
+CONSULTATION_SUBJECT = "consultation"  # Notification/outbox subject_type
+
+
+def takes_part_in_consultations(user: User) -> bool:
+    """Points of contact and officers of subscribing states open and answer consultations."""
+    return (user.status is UserStatus.ACTIVE and user.role in (Role.SPOC, Role.OFFICER)
+            and user.country_code is not None and not user.is_observer)
+
+
+def consultations_filter(user: User) -> ColumnElement[bool]:
+    """THE filter over consultations: lists, the API, notifications and e-mail re-checks use it."""
+    if not takes_part_in_consultations(user):
+        return false()
+    return or_(Consultation.denying_code == user.country_code, Consultation.consulting_code == user.country_code)
+
+
+def can_view_consultation(user: User, consultation: Consultation) -> bool:
+    return takes_part_in_consultations(user) and user.country_code in consultation.party_codes()
+
+
+def _denial_reaches(user: User, denial: Item) -> bool:
+    """The Python twin of items_filter for a SPOC or officer of a subscribing state and a live item."""
+    if denial.status not in LIVE_STATUSES or user.country is None:
+        return False
+    code = user.country_code
+    return (denial.originator_code == code or code in denial.named_countries
+            or (denial.all_subscribing and user.country.status is CountryStatus.SUBSCRIBING))
+
+
+def can_open_consultation(user: User, denial: Item) -> bool:
+    """B (not the denying state) consults A about a published denial it sees."""
+    return (takes_part_in_consultations(user) and denial.kind is ItemKind.DENIAL
+            and denial.status is ItemStatus.PUBLISHED and denial.originator_code is not None
+            and denial.originator_code != user.country_code and _denial_reaches(user, denial))
+
+
+def _step_allowed(consultation: Consultation, step: ConsultationStep) -> bool:
+    return consultation.status in CONSULTATION_TRANSITIONS[step][0]
+
+
+def can_post_message(user: User, consultation: Consultation) -> bool:
+    """Either state writes in the thread until the consultation is closed."""
+    return can_view_consultation(user, consultation) and _step_allowed(consultation, ConsultationStep.MESSAGE)
+
+
+def can_answer(user: User, consultation: Consultation) -> bool:
+    """The denying state (A) gives its position, and may revise it until the consultation is closed."""
+    return (can_view_consultation(user, consultation) and user.country_code == consultation.denying_code
+            and _step_allowed(consultation, ConsultationStep.ANSWER))
+
+
+def can_close(user: User, consultation: Consultation) -> bool:
+    """The consulting state (B) records the outcome of its licensing decision."""
+    return (can_view_consultation(user, consultation) and user.country_code == consultation.consulting_code
+            and _step_allowed(consultation, ConsultationStep.CLOSE))
+
+
+def can_record_own_denial(user: User, consultation: Consultation) -> bool:
+    """Having denied, B is offered its own denial notification, prefilled from the consultation."""
+    return (can_view_consultation(user, consultation) and user.country_code == consultation.consulting_code
+            and consultation.is_closed and consultation.outcome is ConsultationOutcome.DENIED
+            and can_create_items(user, ItemKind.DENIAL))
+
+
+def may_email_consultation_content(consultation: Consultation) -> bool:
+    """A consultation carries its denial's marking: words travel by e-mail only under CLEAR and GREEN."""
+    return consultation.tlp in (Tlp.CLEAR, Tlp.GREEN)

@@ -27,10 +27,12 @@ from sqlalchemy.orm import Session
 
 from portal.models.audit import AuditEntry
 from portal.models.base import utcnow
+from portal.models.consultation import ConsultationOutcome, ConsultationPosition, ConsultationStatus
 from portal.models.country import CountryStatus
 from portal.models.item import Tlp
 from portal.models.meeting import ActionStatus, MeetingKind, MinutesStatus
 from portal.models.notification import AlertTopic, DeliveryMode
+from portal.models.screening import ScreeningSource
 from portal.models.user import Role, UserStatus
 
 GENESIS_HASH = "0" * 64
@@ -135,37 +137,34 @@ def _media_types() -> Iterable[str]:
     return (kind.media_type for kind in ALLOWED.values())
 
 
-def _screening_sources() -> Iterable[str]:
-    from portal.models.screening import ScreeningSource
-    return ScreeningSource
-
-
 # THE allow-list: every key an entry's details may hold, with the shape its value must have.
 # None is accepted for any of them (a value that is not set says nothing).
 DETAIL_SHAPES: dict[str, Shape] = {
     # ids of rows (the row itself stays behind access.py)
-    "item_id": _uuid, "meeting": _uuid, "agenda_item": _uuid, "delegate": _uuid, "comment": _uuid,
+    "item_id": _uuid, "denial_id": _uuid, "message_id": _uuid, "consultation_id": _uuid, "grant_notice_id": _uuid,
+    "meeting": _uuid, "agenda_item": _uuid, "delegate": _uuid, "comment": _uuid,
     "previous": _either(_uuid, lambda v: isinstance(v, str) and MASTER_KEY_ID_PATTERN.match(v) is not None),
     # counts, sizes and version numbers
     "version": _count, "sequence": _count, "position": _count, "size": _count, "length": _count,
     "failures": _count, "mails_queued": _count, "sessions_ended": _count, "api_tokens_revoked": _count,
     "replaced": _count, "added": _count, "files": _count, "rows": _count, "signing_key_version": _count,
-    "parties": _count, "flagged": _count, "matches": _count, "days_before": _count,
+    "parties": _count, "flagged": _count, "matches": _count, "days_before": _count, "messages": _count,
     "wraps": _count, "wraps_added": _count, "wraps_removed": _count, "hpke_version": _count,
     "signing_version": _count, "rewrapped_data_keys": _count, "rewrapped_private_keys": _count,
     # booleans
     "head": _boolean, "sent": _boolean, "designated": _boolean, "include_inactive": _boolean,
     # dates and times
-    "due": _date, "endorsed_on": _date, "review_date": _date, "locked_until": _datetime, "expires_at": _datetime,
+    "due": _date, "endorsed_on": _date, "review_date": _date, "deadline": _date, "locked_until": _datetime, "expires_at": _datetime,
     # markings, kinds and status values
     "tlp": _one_of(Tlp), "kind": _one_of(MeetingKind), "role": _one_of(Role),
-    "status": _one_of(MinutesStatus, ActionStatus, CountryStatus), "previous_status": _one_of(ActionStatus),
+    "status": _one_of(MinutesStatus, ActionStatus, CountryStatus, ConsultationStatus),
+    "answer": _one_of(ConsultationPosition), "outcome": _one_of(ConsultationOutcome), "previous_status": _one_of(ActionStatus),
     "from": _one_of(Role, UserStatus, CountryStatus), "to": _one_of(Role, UserStatus, CountryStatus),
     "topic": _one_of(AlertTopic), "mode": _one_of(DeliveryMode), "min_severity": _one_of(_severities),
     "categories": _list_of(_one_of(_threat_categories)), "media_type": _one_of(_media_types),
     "step": _one_of({"password", "totp", "totp_enrolment"}), "reason": _one_of({"unknown account"}),
     "stage": _one_of({"download", "signature bundle"}), "database": _one_of({"sqlite", "postgresql"}),
-    "store": _one_of({"local", "s3"}), "source": _one_of(_screening_sources), "changed": _list_of(_one_of(FIELD_NAMES)),
+    "store": _one_of({"local", "s3"}), "source": _one_of(ScreeningSource), "changed": _list_of(_one_of(FIELD_NAMES)),
     # the state of an account (account data administrators manage), never an item's audience
     "country": _country,
 }

@@ -403,10 +403,20 @@ def screen_command(email: str, file: Path, threshold: float | None, include_inac
         fail(" ".join(v if k == "file" else f"{k}: {v}" for k, v in error.fields.items()) or error.message)
     screening = service.run_screening(db.session, user, clean, ScreeningSource.CLI)
     click.echo(service.results_csv(db.session, user, screening), nl=False)
+consultations_cli = AppGroup("consultations", help="Consultations between states about denials.")
+
+
+@consultations_cli.command("remind")
+def consultations_remind() -> None:
+    """Remind denying states of consultation deadlines 7 and 2 days ahead (run from cron; each goes out once)."""
+    from portal.consultations import notify
+
+    run = notify.queue_reminders(db.session)
+    click.echo(f"{run.mails} reminder(s) queued for {run.consultations} consultation(s).")
 
 
 def init_app(app: Flask) -> None:
     for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli, outbox_cli, notify_cli,
-                  keys_cli, meetings_cli, attachments_cli, backup_cli):
+                  keys_cli, meetings_cli, attachments_cli, backup_cli, consultations_cli):
         app.cli.add_command(group)
     app.cli.add_command(screen_command)

@@ -13,6 +13,9 @@ class PortalError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
     default_message: ClassVar[str] = "The request could not be understood."
+    # A page of its own for refusals that need more than a message (given `error`); else the
+    # shared error page.
+    template: ClassVar[str | None] = None
 
     def __init__(self, message: str | None = None, fields: dict[str, str] | None = None) -> None:
         self.message = message or self.default_message
@@ -66,3 +69,11 @@ class MalformedRequest(PortalError):
     """A body that cannot be read at all (broken multipart framing, invalid JSON)."""
 
     status, code = 400, "malformed_request"
+
+
+class IntegrityFailure(PortalError):
+    """Stored content failed verification; nothing of it was sent (the event is audited). A 500:
+    monitoring must see it."""
+
+    status, code = 500, "integrity_check_failed"
+    default_message = "The file failed its integrity check and was not sent. The event has been recorded."

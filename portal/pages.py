@@ -38,8 +38,14 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _way_back() -> str | None:
+    """The page the refused request came from, when it is one of ours (never another site)."""
+    referrer = request.referrer or ""
+    return referrer if referrer.startswith(request.host_url) else None
+
+
 def error_response(status: int, message: str | None = None, code: str | None = None,
-                   fields: dict[str, str] | None = None, back: tuple[str, str] | None = None) -> Any:
+                   fields: dict[str, str] | None = None, error: PortalError | None = None) -> Any:
     """The one shape of every refusal: the JSON envelope, or the error page (with a way back)."""
     title, text = ERROR_TEXT.get(status, ERROR_TEXT[500])
     if wants_json():
@@ -48,8 +54,9 @@ def error_response(status: int, message: str | None = None, code: str | None = N
             body["fields"] = fields
         headers = {"WWW-Authenticate": 'Bearer realm="echri-portal"'} if status == 401 else {}
         return jsonify(error=body), status, headers
-    return render_template("errors/error.html", status=status, title=title, text=message or text,
-                           fields=fields or {}, back=back), status
+    template = (error.template if error is not None else None) or "errors/error.html"
+    return render_template(template, status=status, title=title, text=message or text, fields=fields or {},
+                           back=_way_back(), error=error), status
 
 
 def refuse_nul_in_path() -> Any:
@@ -66,7 +73,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(PortalError)
     def portal_error(error: PortalError) -> Any:
         db.session.rollback()  # one operation, one commit: a refused one leaves nothing behind
-        return error_response(error.status, error.message, error.code, error.fields)
+        if error.status >= 500:
+            app.logger.error("refused with %s", error.code)
+        return error_response(error.status, error.message, error.code, error.fields, error)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
@@ -104,6 +113,8 @@ def _nav_items() -> list[tuple[str, str]]:
                   (url_for("meetings.index"), "Meetings")]
     if access.can_screen(current_user):
         items.append((url_for("screening.screen"), "Screen parties"))
+    if access.takes_part_in_consultations(current_user):
+        items.append((url_for("consultations.index"), "Consultations"))
     items.append((url_for("countries.directory"), "Countries"))
     if access.can_manage_users(current_user):
         items.append((url_for("users.index"), "Users"))

@@ -95,6 +95,17 @@ def build(app: Flask, make_user: Any) -> Scenario:
         sharing.record_open(db.session, fr, red)
         sharing.renew_denial(db.session, dk, red, f"Renewed {m('renewal note')}")
         s.add("item", red.id)
+        # FR consults DK about the RED denial; DK answers with reasons.
+        from portal.consultations import service as consultations
+
+        consultation = consultations.open_consultation(db.session, fr, {
+            "denial_id": str(red.id), "applicant": m("consultation applicant"), "consignee": m("consultation consignee"),
+            "end_user": m("consultation end user"), "item_description": m("consultation items"),
+            "control_entries": [], "destination": "MM", "end_use": m("consultation end use"),
+            "question": m("consultation question")})
+        consultations.answer(db.session, dk, consultation, {"position": "objection",
+                                                             "reasons": m("consultation answer")})
+        s.add("consultation", consultation.id)
 
         withdrawn = sharing.create_draft(db.session, dk, ItemKind.DENIAL, denial_payload(
             title=f"Withdrawn {m('withdrawn title')}", tlp="AMBER"))
@@ -205,6 +216,7 @@ def get_paths(app: Flask, s: Scenario, *, feed_token: str | None = None) -> list
         "token": [feed_token if feed_token is not None else s.feed_token],
         "kind": ["denials", "threat-notices", "documents"], "token_id": [str(uuid.uuid4())],
         "notification_id": [str(uuid.uuid4())], "screening_id": s.ids["screening"],
+        "consultation_id": s.ids["consultation"], "denial_id": s.ids["item"],
     }
     paths: list[str] = []
     adapter = app.url_map.bind("localhost")

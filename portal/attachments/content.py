@@ -7,13 +7,13 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from portal.errors import ValidationFailed
+from portal import errors
 
 SNIFF_BYTES = 64 * 1024
 MAX_FILENAME = 180
 
 
-class UnsupportedType(ValidationFailed):
+class UnsupportedType(errors.UnsupportedType):
     """The file is not of an allowed type, or its content does not match its extension."""
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import access, audit
+from portal import access, audit, errors
 from portal.attachments.service import attachment_reach, originator_owner, storage, sync_wraps
 from portal.attachments.storage import AttachmentStore, StorageError, StoredFile
 from portal.crypto import keys as ck
@@ -46,11 +46,14 @@ class NoWrapForOwner(Exception):
     """The owner has no wrap of this attachment's data key, so it cannot be decrypted for them."""
 
 
-class TamperDetected(Exception):
-    """Raised to the web layer after an IntegrityFailure was audited; nothing of the file was sent."""
+class TamperDetected(errors.IntegrityFailure):
+    """Raised after an IntegrityFailure was audited; nothing of the file was sent. The reason goes
+    to the server log only: the page and the API say no more than that the check failed."""
+
+    template = "attachments/tamper.html"
 
     def __init__(self, attachment_id: uuid.UUID, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__()
         self.attachment_id = attachment_id
         self.reason = reason
 

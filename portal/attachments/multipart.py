@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import IO
 
+from portal.errors import MalformedRequest
+
 from werkzeug.sansio.multipart import NEED_DATA, Data, Epilogue, Field, File, MultipartDecoder
 
 _READ = 1024 * 1024
@@ -16,8 +18,13 @@ MAX_FIELD_SIZE = 16 * 1024
 MAX_PARTS = 20
 
 
-class MalformedUpload(ValueError):
+class MalformedUpload(MalformedRequest):
     """The body is not a usable multipart/form-data upload."""
+
+    code = "malformed_upload"
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"The upload could not be read: {problem}.")
 
 
 class MultipartStream:

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 
-from portal import access, audit
+from portal import access, audit, errors
 from portal.attachments.content import SNIFF_BYTES, detect, sanitise_filename
 from portal.attachments.storage import AttachmentStore, store_from_config
 from portal.crypto import keys as ck
@@ -39,8 +39,8 @@ DEFAULT_MAX_SIZE = 100 * 1024 * 1024
 MANIFEST_FORMAT = "echri-attachment-manifest/1"
 
 
-class TooLarge(Exception):
-    """The file is larger than the configured limit (HTTP 413); nothing was stored."""
+class TooLarge(errors.TooLarge):
+    """The file is larger than the configured limit; nothing was stored."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"The file is larger than the limit of {limit // (1024 * 1024)} MB.")

@@ -4,12 +4,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, same_origin, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import BuildError
 from wtforms import ValidationError
 
 from portal import downloads
+from portal.attachments import service as attachments
+from portal.errors import PortalError
+from portal.extensions import db
 from portal.attachments.content import response_media_type
 from portal.attachments.download import Bundle, VerifiedFile
 from portal.attachments.multipart import MalformedUpload, MultipartStream
@@ -55,6 +59,19 @@ def _validate_csrf(token: str | None) -> None:
     if request.is_secure and current_app.config.get("WTF_CSRF_SSL_STRICT", True):
         if not request.referrer or not same_origin(request.referrer, f"https://{request.host}/"):
             raise CSRFError("The referrer does not match the host.")
+
+
+def receive_upload(item: Item, *, check_csrf: bool) -> Attachment:
+    """Stream the request's file into an encrypted, signed attachment of `item`. On a refusal the
+    rest of the body is read first, so the client gets the answer rather than a reset connection."""
+    try:
+        stream = open_upload(check_csrf=check_csrf)
+        attachment = attachments.store_attachment(db.session, current_user, item, stream.filename or "", stream)
+        stream.finish()
+    except PortalError:
+        drain()
+        raise
+    return attachment
 
 
 def drain() -> None:

@@ -3,6 +3,9 @@ from portal.models.api_token import ApiToken
 from portal.models.attachment import Attachment, AttachmentKeyWrap
 from portal.models.audit import AuditEntry
 from portal.models.base import Base
+from portal.models.consultation import (
+    Consultation, ConsultationMessage, ConsultationOutcome, ConsultationPosition, ConsultationStatus, GrantNotice,
+)
 from portal.models.country import Country, CountryStatus
 from portal.models.item import (
     DenialStatus, Item, ItemAudienceCountry, ItemCategory, ItemEvent, ItemEventKind, ItemKind,
@@ -33,4 +36,7 @@ __all__ = [
     "MinutesComment", "MinutesStatus", "MinutesVersion",
     # screening
     "DenialParty", "DenialPartyKey", "DenialPartyName", "Screening", "ScreeningSource",
+    # consultations
+    "Consultation", "ConsultationMessage", "ConsultationOutcome", "ConsultationPosition", "ConsultationStatus",
+    "GrantNotice",
 ]

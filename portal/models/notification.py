@@ -18,6 +18,7 @@ class AlertTopic(enum.StrEnum):
     DENIALS = "denials"
     DOCUMENTS = "documents"
     MEETINGS = "meetings"
+    CONSULTATIONS = "consultations"
 
 
 class DeliveryMode(enum.StrEnum):

@@ -28,6 +28,8 @@ from portal.sharing.schema import KIND_LABELS, KIND_SLUGS
 from portal.urls import external_url
 
 NOTIFYING_EVENTS = (ItemEventKind.PUBLISHED, ItemEventKind.AMENDED, ItemEventKind.WITHDRAWN, ItemEventKind.REVOKED)
+# Topics whose e-mails are not digested (the digest covers shared items only).
+NOT_IN_DIGEST = (AlertTopic.MEETINGS, AlertTopic.CONSULTATIONS)
 EVENT_VERBS = {ItemEventKind.PUBLISHED: "published", ItemEventKind.AMENDED: "amended",
                ItemEventKind.WITHDRAWN: "withdrawn", ItemEventKind.REVOKED: "revoked"}
 
@@ -111,7 +113,7 @@ def send_digests(session: Session, now: datetime | None = None) -> int:
     queued = 0
     for user in users:
         mine = prefs[user.id]
-        if not any(p.mode is not DeliveryMode.OFF for t, p in mine.items() if t is not AlertTopic.MEETINGS):
+        if not any(p.mode is not DeliveryMode.OFF for t, p in mine.items() if t not in NOT_IN_DIGEST):
             continue
         cursor = cursors.get(user.id)
         since = cursor.last_sent_at if cursor else now - timedelta(days=1)

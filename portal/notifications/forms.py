@@ -11,6 +11,16 @@ MODE_CHOICES = [(DeliveryMode.IMMEDIATE.value, "At once"), (DeliveryMode.DIGEST.
                 (DeliveryMode.OFF.value, "Not by e-mail")]
 
 
+class KeepIfAbsentRadioField(RadioField):
+    """A topic added after clients learnt the form: when it is not sent at all, the current
+    choice is kept (the route reads None as "unchanged"); a value sent must be a valid one."""
+
+    def pre_validate(self, form: PortalForm) -> None:
+        if self.data is None:
+            return
+        super().pre_validate(form)
+
+
 class PreferencesForm(PortalForm):
     threat_notices = RadioField("Threat notices", choices=MODE_CHOICES)
     min_severity = SelectField("At once only from this severity (lower ones come in the digest)",
@@ -21,3 +31,6 @@ class PreferencesForm(PortalForm):
     meetings = RadioField("Meetings", choices=MODE_CHOICES, description=(
         "Reminders before registration closes and before a meeting. Invitations, updates and cancellations "
         "always reach points of contact, who must act on them."))
+    consultations = KeepIfAbsentRadioField("Consultations", choices=MODE_CHOICES, description=(
+        "Consultations of your state, and reminders before their deadlines. Consultations are not in the "
+        "daily digest: choosing it sends them at once."))

@@ -18,7 +18,8 @@ SEVERITY_ORDER = list(SEVERITIES)  # low < medium < high < critical
 TOPIC_OF_KIND = {ItemKind.THREAT_NOTICE: AlertTopic.THREAT_NOTICES, ItemKind.DENIAL: AlertTopic.DENIALS,
                  ItemKind.DOCUMENT: AlertTopic.DOCUMENTS}
 TOPIC_LABELS = {AlertTopic.THREAT_NOTICES: "Threat notices", AlertTopic.DENIALS: "Licence-denial notifications",
-                AlertTopic.DOCUMENTS: "Best-practice documents", AlertTopic.MEETINGS: "Meetings"}
+                AlertTopic.DOCUMENTS: "Best-practice documents", AlertTopic.MEETINGS: "Meetings",
+                AlertTopic.CONSULTATIONS: "Consultations"}
 
 
 @dataclass
@@ -33,7 +34,7 @@ def default_preference(user: User, topic: AlertTopic) -> Preference:
     if user.role in (Role.SPOC, Role.OFFICER) and not user.is_observer:
         if topic is AlertTopic.THREAT_NOTICES:
             return Preference(DeliveryMode.IMMEDIATE, min_severity="high")
-        if topic in (AlertTopic.DENIALS, AlertTopic.MEETINGS):
+        if topic in (AlertTopic.DENIALS, AlertTopic.MEETINGS, AlertTopic.CONSULTATIONS):
             return Preference(DeliveryMode.IMMEDIATE)
         return Preference(DeliveryMode.DIGEST)
     if user.role is Role.SECRETARIAT and topic in (AlertTopic.DOCUMENTS, AlertTopic.MEETINGS):

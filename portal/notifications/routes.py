@@ -57,7 +57,9 @@ def preferences() -> Any:
         "categories": current[AlertTopic.THREAT_NOTICES].categories,
     } if request.method == "GET" else None)
     if form.validate_on_submit():
-        choices = {topic: prefs.Preference(DeliveryMode(getattr(form, topic.value).data)) for topic in AlertTopic}
+        sent = {topic: getattr(form, topic.value).data for topic in AlertTopic}
+        choices = {topic: prefs.Preference(DeliveryMode(value) if value is not None else current[topic].mode)
+                   for topic, value in sent.items()}
         choices[AlertTopic.THREAT_NOTICES].min_severity = form.min_severity.data or None
         choices[AlertTopic.THREAT_NOTICES].categories = list(form.categories.data or [])
         try:

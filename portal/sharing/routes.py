@@ -12,6 +12,7 @@ from flask_login import current_user
 from werkzeug.routing import BaseConverter, ValidationError
 
 from portal import access, downloads
+from portal.consultations import service as consultations
 from portal.countries import service as countries
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.extensions import db
@@ -100,7 +101,8 @@ def index(kind: ItemKind) -> Any:
 def new(kind: ItemKind) -> Any:
     if not access.can_create_items(current_user, kind):
         abort(403)
-    form = _build_form(kind)
+    prefill = request.args.get("from_consultation") if request.method == "GET" and kind is ItemKind.DENIAL else None
+    form = _build_form(kind, _consultation_prefill(prefill) if prefill else None)
     if form.validate_on_submit():
         try:
             item = service.create_draft(db.session, current_user, kind, form.payload())  # type: ignore[attr-defined]
@@ -112,6 +114,15 @@ def new(kind: ItemKind) -> Any:
     return render_template("sharing/form.html", kind=kind, form=form, item=None, mode="new")
 
 
+def _consultation_prefill(raw: str) -> dict[str, Any]:
+    """B's own denial, prefilled from the consultation it closed as denied."""
+    try:
+        consultation_id = uuid.UUID(raw)
+    except ValueError:
+        raise NotFound() from None
+    return consultations.denial_form_data(db.session, current_user, consultation_id)
+
+
 @bp.get("/<kind:kind>/<uuid:item_id>")
 def detail(kind: ItemKind, item_id: uuid.UUID) -> Any:
     item = _load(kind, item_id)
@@ -121,7 +132,11 @@ def detail(kind: ItemKind, item_id: uuid.UUID) -> Any:
                            events=service.events(db.session, current_user, item), labels=schema.labels_for(item.kind),
                            receipts=queries.read_receipts(db.session, current_user, item),
                            country_names={c.code: c.name for c in countries.list_countries(db.session)},
-                           action_form=ReasonForm(), **_attachment_context(item))
+                           action_form=ReasonForm(), grant_notices=_grant_notices(item), **_attachment_context(item))
+
+
+def _grant_notices(item: Item) -> list[Any]:
+    return consultations.grant_notices_for(db.session, current_user, item) if item.kind is ItemKind.DENIAL else []
 
 
 def _attachment_context(item: Item) -> dict[str, Any]:

@@ -228,7 +228,7 @@ def test_disallowed_types_are_refused_and_nothing_stored(app: Flask, client: Any
     response = upload(client, item_id, content, name)
     assert response.status_code == 415
     text = response.get_data(as_text=True)
-    assert "The file was not attached" in text and "Nothing was stored" in text
+    assert "This type of file is not accepted" in text and "Nothing was saved" in text
     assert count_attachments(app) == 0
     assert stored_files(app) == []
 

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from werkzeug.routing import Rule
 
 from portal import create_app
-from portal.models import ItemKind
+from portal.extensions import db
+from portal.models import ItemKind, User
 from portal.sharing import queries
 from tests.meetings.conftest import new_meeting
 from tests.sharing import helpers
@@ -80,10 +81,12 @@ def _write_targets() -> list[tuple[str, str, str]]:
     """(endpoint, method, kind slug) for every API write endpoint and each item kind it serves."""
     targets = []
     for rule in _rules(lambda r: r.rule.startswith("/api/") and bool((r.methods or set()) & WRITE_METHODS)):
-        unknown = set(rule.arguments) - {"kind_slug", "kind", "item_id"}
+        unknown = set(rule.arguments) - {"kind_slug", "kind", "item_id", "consultation_id"}
         assert not unknown, f"teach test_fuzz how to fill {unknown} in {rule.rule}"
+        # Item routes are fuzzed for each kind; the others (screenings, consultations) once.
+        slugs = helpers.KIND_SLUG.values() if {"kind_slug", "kind"} & set(rule.arguments) else ["denials"]
         for method in sorted((rule.methods or set()) & WRITE_METHODS):
-            for slug in helpers.KIND_SLUG.values():
+            for slug in slugs:
                 targets.append((rule.endpoint, method, slug))
     return targets
 
@@ -133,6 +136,7 @@ class World:
     clients: dict[str, Any]
     drafts: dict[str, uuid.UUID]
     published: dict[str, uuid.UUID]
+    consultation: uuid.UUID
 
 
 @pytest.fixture
@@ -148,10 +152,18 @@ def world(app: Flask, make_user: Any, login_as: Any) -> World:
             all_subscribing=True, secretariat=True))
         helpers.make_item(app, author, kind, "published")  # two, so per_page=1 shows the pager
     new_meeting(app, sec)
+    consulting = make_user("spoc", "FR")  # consults DK about its published denial
+    with app.app_context():
+        from portal.consultations import service as consultations
+        from tests.consultations.conftest import transaction
+
+        consultation = consultations.open_consultation(
+            db.session, db.session.get(User, consulting.id), transaction(published["denials"])).id
+        db.session.remove()
     tokens = {"spoc": helpers.api_token(app, spoc), "reader": helpers.api_token(app, reader)}
     clients = {name: login_as(app.test_client(), account)
                for name, account in (("spoc", spoc), ("secretariat", sec), ("admin", admin), ("reader", reader))}
-    return World(app, tokens, clients, drafts, published)
+    return World(app, tokens, clients, drafts, published, consultation)
 
 
 def _url(world: World, endpoint: str, slug: str, which: str) -> str:
@@ -165,6 +177,8 @@ def _url(world: World, endpoint: str, slug: str, which: str) -> str:
         values["kind"] = slug
     if "item_id" in rule.arguments:
         values["item_id"] = (world.drafts if which == "draft" else world.published)[slug]
+    if "consultation_id" in rule.arguments:
+        values["consultation_id"] = world.consultation
     with world.app.test_request_context():
         return url_for(endpoint, **values)
 

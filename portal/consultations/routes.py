@@ -1,0 +1,117 @@
+"""Pages for consultations between two states about a denial. Thin: parse, call, render."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.consultations import service
+from portal.consultations.forms import AnswerForm, CloseForm, MessageForm, OpenForm
+from portal.countries import service as countries
+from portal.errors import NotFound, ValidationFailed
+from portal.extensions import db
+from portal.forms import apply_errors
+from portal.models.base import utcnow
+from portal.models.consultation import Consultation
+from portal.sharing import schema as sharing_schema
+
+bp = Blueprint("consultations", __name__, url_prefix="/consultations")
+
+
+def _uuid(raw: str | None) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        raise NotFound() from None
+
+
+@bp.get("/")
+def index() -> Any:
+    page = service.list_for(db.session, current_user, request.args)
+    return render_template("consultations/index.html", page=page, today=utcnow().date())
+
+
+def _prefill(denial: Any) -> dict[str, Any]:
+    d = denial.details
+    parties = d.get("parties", [])
+    by_role = {p.get("role"): p.get("name", "") for p in parties}
+    return {"denial_id": str(denial.id), "item_description": d.get("item_description", ""),
+            "control_entries": "\n".join(f"{e['regime']} {e['code']}" for e in d.get("control_entries", [])),
+            "destination": d.get("destination", ""), "end_use": d.get("end_use", ""),
+            "end_user": by_role.get("end_user", ""), "consignee": by_role.get("consignee", "")}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> Any:
+    denial_id = _uuid(request.args.get("denial_id") or request.form.get("denial_id"))
+    denial = service.denial_for_opening(db.session, current_user, denial_id)
+    form = OpenForm(data=_prefill(denial)) if request.method == "GET" else OpenForm()
+    if form.validate_on_submit():
+        try:
+            consultation = service.open_consultation(db.session, current_user, form.payload())
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            flash(f"Consultation opened. {consultation.denying_state.name} has been told.", "success")
+            return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return render_template("consultations/new.html", form=form, denial=denial)
+
+
+def _detail(consultation: Consultation, **forms: Any) -> Any:
+    return render_template(
+        "consultations/detail.html", consultation=consultation, today=utcnow().date(),
+        message_form=forms.get("message_form") or MessageForm(), answer_form=forms.get("answer_form") or AnswerForm(),
+        close_form=forms.get("close_form") or CloseForm(), labels=sharing_schema.labels_for(consultation.denial.kind),
+        country_names={c.code: c.name for c in countries.list_countries(db.session)})
+
+
+@bp.get("/<uuid:consultation_id>")
+def detail(consultation_id: uuid.UUID) -> Any:
+    return _detail(service.get_visible(db.session, current_user, consultation_id))
+
+
+@bp.post("/<uuid:consultation_id>/messages")
+def post_message(consultation_id: uuid.UUID) -> Any:
+    consultation = service.get_visible(db.session, current_user, consultation_id)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            service.post_message(db.session, current_user, consultation, form.payload())
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            flash("Message sent.", "success")
+            return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return _detail(consultation, message_form=form), 422
+
+
+@bp.post("/<uuid:consultation_id>/answer")
+def answer(consultation_id: uuid.UUID) -> Any:
+    consultation = service.get_visible(db.session, current_user, consultation_id)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            service.answer(db.session, current_user, consultation, form.payload())
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            flash("Your position has been sent.", "success")
+            return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return _detail(consultation, answer_form=form), 422
+
+
+@bp.post("/<uuid:consultation_id>/close")
+def close(consultation_id: uuid.UUID) -> Any:
+    consultation = service.get_visible(db.session, current_user, consultation_id)
+    form = CloseForm()
+    if form.validate_on_submit():
+        try:
+            service.close(db.session, current_user, consultation, form.payload())
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            flash("The consultation is closed.", "success")
+            return redirect(url_for("consultations.detail", consultation_id=consultation.id))
+    return _detail(consultation, close_form=form), 422
