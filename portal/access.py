@@ -19,8 +19,8 @@ from portal.models.attachment import Attachment
 from portal.models.consultation import CONSULTATION_TRANSITIONS, Consultation, ConsultationOutcome, ConsultationStep
 from portal.models.country import Country, CountryStatus
 from portal.models.item import (
-    DenialStatus, Item, ItemAudienceCountry, ItemEvent, ItemKind, ItemStatus, ItemVersion, ItemVersionAudienceCountry,
-    Tlp,
+    DENIAL_TRANSITIONS, ITEM_TRANSITIONS, DenialStatus, Item, ItemAudienceCountry, ItemEvent, ItemKind, ItemStatus,
+    ItemStep, ItemVersion, ItemVersionAudienceCountry, Tlp,
 )
 from portal.models.meeting import (
     MEETING_TRANSITIONS, ActionItem, AgendaVersion, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
@@ -111,6 +111,18 @@ def can_change_status(actor: User, target: User) -> bool:
     )
 
 
+def can_disable(actor: User, target: User) -> bool:
+    return can_change_status(actor, target) and target.status is UserStatus.ACTIVE
+
+
+def can_enable(actor: User, target: User) -> bool:
+    return can_change_status(actor, target) and target.status is UserStatus.DISABLED
+
+
+def can_resend_invitation(actor: User, target: User) -> bool:
+    return target.status is UserStatus.INVITED and can_invite(actor, target.role, target.country_code)
+
+
 def assignable_roles(actor: User, target: User) -> list[Role]:
     """Roles `actor` may give `target` (its current role included, when allowed at all)."""
     if actor.id == target.id:
@@ -127,8 +139,12 @@ def can_reset_mfa(actor: User, target: User) -> bool:
     return is_admin(actor) and actor.id != target.id and target.status is not UserStatus.DISABLED
 
 
-def can_designate_poc(actor: User) -> bool:
-    return is_admin(actor)
+def can_designate_poc(actor: User, target: User | None = None) -> bool:
+    """Admins designate a state's point of contact: an active SPOC not designated yet."""
+    if target is None:
+        return is_admin(actor)
+    return (is_admin(actor) and target.role is Role.SPOC and not target.is_designated_poc
+            and target.status is UserStatus.ACTIVE)
 
 
 # --- the country register -------------------------------------------------------------
@@ -280,16 +296,54 @@ def can_edit_draft(user: User, item: Item) -> bool:
     return item.status in UNRELEASED_STATUSES and is_originator(user, item)
 
 
-def can_submit(user: User, item: Item) -> bool:
-    """Officers ask their SPOC to release a draft."""
-    return item.status is ItemStatus.DRAFT and is_originator(user, item) and user.role is Role.OFFICER
-
-
 def can_release(user: User, item: Item) -> bool:
     """Publish, amend, withdraw, revoke, renew: the originating state's SPOC (or secretariat)."""
     if not is_originator(user, item):
         return False
     return user.role is Role.SPOC or (item.originator_code is None and is_secretariat(user))
+
+
+def step_allowed(item: Item, step: ItemStep) -> bool:
+    """Whether the lifecycle tables allow `step` from the item's (and its denial's) status now."""
+    if item.status not in ITEM_TRANSITIONS[step][0]:
+        return False
+    if step in (ItemStep.REVOKE, ItemStep.RENEW):
+        return item.kind is ItemKind.DENIAL and item.denial_status in DENIAL_TRANSITIONS[step][0]
+    return True
+
+
+def can_take_step(user: User, item: Item, step: ItemStep) -> bool:
+    """An officer submits its state's draft; every other step is the releaser's (can_release)."""
+    if user.status is not UserStatus.ACTIVE or not step_allowed(item, step):
+        return False
+    if step is ItemStep.SUBMIT:
+        return is_originator(user, item) and user.role is Role.OFFICER
+    return can_release(user, item)
+
+
+def can_submit(user: User, item: Item) -> bool:
+    """Officers ask their SPOC to release a draft."""
+    return can_take_step(user, item, ItemStep.SUBMIT)
+
+
+def can_publish(user: User, item: Item) -> bool:
+    return can_take_step(user, item, ItemStep.PUBLISH)
+
+
+def can_amend(user: User, item: Item) -> bool:
+    return can_take_step(user, item, ItemStep.AMEND)
+
+
+def can_withdraw(user: User, item: Item) -> bool:
+    return can_take_step(user, item, ItemStep.WITHDRAW)
+
+
+def can_revoke(user: User, item: Item) -> bool:
+    return can_take_step(user, item, ItemStep.REVOKE)
+
+
+def can_renew(user: User, item: Item) -> bool:
+    return can_take_step(user, item, ItemStep.RENEW)
 
 
 def can_see_read_receipts(user: User, item: Item) -> bool:
@@ -347,9 +401,7 @@ def can_attach(user: User, item: Item) -> bool:
     """Drafts: the originating state's editors; published items: its point of contact."""
     if user.status is not UserStatus.ACTIVE:
         return False
-    if item.status in UNRELEASED_STATUSES:
-        return can_edit_draft(user, item)
-    return item.status is ItemStatus.PUBLISHED and can_release(user, item)
+    return can_edit_draft(user, item) if item.is_draft else can_amend(user, item)
 
 
 def can_read_attachment(user: User, item: Item, attachment_tlp: Tlp) -> bool:

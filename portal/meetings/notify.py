@@ -59,6 +59,7 @@ def spocs_of(session: Session, codes: Iterable[str]) -> list[User]:
 
 def _context(meeting: Meeting, **extra: Any) -> dict[str, Any]:
     return {"meeting": meeting, "url": calendar.meeting_url(meeting),
+            "registration_open": access.registration_is_open(meeting, utcnow()),
             "when": times.format_span(meeting.starts_at, meeting.ends_at, meeting.timezone),
             "deadline": times.format_moment(meeting.registration_deadline, meeting.timezone), **extra}
 

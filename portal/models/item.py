@@ -31,6 +31,11 @@ class ItemStatus(enum.StrEnum):
     PUBLISHED = "published"
     WITHDRAWN = "withdrawn"
 
+    @property
+    def label(self) -> str:
+        return {"draft": "Draft", "submitted": "Draft submitted for release", "published": "Published",
+                "withdrawn": "Withdrawn"}[self.value]
+
 
 class Tlp(enum.StrEnum):
     """FIRST Traffic Light Protocol 2.0."""
@@ -55,6 +60,37 @@ class DenialStatus(enum.StrEnum):
     AMENDED = "amended"
     REVOKED = "revoked"
     LAPSED = "lapsed"
+
+
+class ItemStep(enum.StrEnum):
+    """What the originating state does to move an item (and a denial) along its lifecycle."""
+
+    SUBMIT = "submit"
+    PUBLISH = "publish"
+    AMEND = "amend"
+    WITHDRAW = "withdraw"
+    REVOKE = "revoke"
+    RENEW = "renew"
+
+
+# The lifecycle, one table read by the service (to move), access.py (to allow) and the pages
+# (to offer): each step, the item statuses it may be taken from, and the status it leads to.
+ITEM_TRANSITIONS: dict[ItemStep, tuple[frozenset[ItemStatus], ItemStatus]] = {
+    ItemStep.SUBMIT: (frozenset({ItemStatus.DRAFT}), ItemStatus.SUBMITTED),
+    ItemStep.PUBLISH: (frozenset({ItemStatus.DRAFT, ItemStatus.SUBMITTED}), ItemStatus.PUBLISHED),
+    ItemStep.AMEND: (frozenset({ItemStatus.PUBLISHED}), ItemStatus.PUBLISHED),
+    ItemStep.WITHDRAW: (frozenset({ItemStatus.PUBLISHED}), ItemStatus.WITHDRAWN),
+    ItemStep.REVOKE: (frozenset({ItemStatus.PUBLISHED}), ItemStatus.PUBLISHED),
+    ItemStep.RENEW: (frozenset({ItemStatus.PUBLISHED}), ItemStatus.PUBLISHED),
+}
+# A published denial's own status: the steps that change it (from, to). Amending an active
+# denial marks it amended; lapsing is the cron's, for denials not renewed by their review date.
+DENIAL_TRANSITIONS: dict[str, tuple[frozenset[DenialStatus], DenialStatus]] = {
+    ItemStep.AMEND: (frozenset({DenialStatus.ACTIVE}), DenialStatus.AMENDED),
+    ItemStep.REVOKE: (frozenset({DenialStatus.ACTIVE, DenialStatus.AMENDED, DenialStatus.LAPSED}), DenialStatus.REVOKED),
+    ItemStep.RENEW: (frozenset({DenialStatus.ACTIVE, DenialStatus.AMENDED, DenialStatus.LAPSED}), DenialStatus.ACTIVE),
+    "lapse": (frozenset({DenialStatus.ACTIVE, DenialStatus.AMENDED}), DenialStatus.LAPSED),
+}
 
 
 class Item(Base):
@@ -120,6 +156,15 @@ class Item(Base):
     @property
     def is_live(self) -> bool:
         return self.status in (ItemStatus.PUBLISHED, ItemStatus.WITHDRAWN)
+
+    @property
+    def is_draft(self) -> bool:
+        """Not yet released (a draft, or one submitted for release)."""
+        return self.status in (ItemStatus.DRAFT, ItemStatus.SUBMITTED)
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status is ItemStatus.WITHDRAWN
 
 
 class ItemAudienceCountry(Base):

@@ -57,10 +57,7 @@ def item_url(item: Item, endpoint: str = "sharing.detail", **kwargs: Any) -> str
 
 
 def _load(kind: ItemKind, item_id: uuid.UUID) -> Item:
-    try:
-        return service.get_visible_item(db.session, current_user, item_id, kind)
-    except NotFound:
-        abort(404)
+    return service.get_visible_item(db.session, current_user, item_id, kind)
 
 
 def _build_form(kind: ItemKind, data: dict[str, Any] | None = None) -> ItemForm:
@@ -100,7 +97,7 @@ def index(kind: ItemKind) -> Any:
 @bp.route("/<kind:kind>/new", methods=["GET", "POST"])
 def new(kind: ItemKind) -> Any:
     if not access.can_create_items(current_user, kind):
-        abort(403)
+        raise Forbidden("You may not create this kind of item.")
     prefill = request.args.get("from_consultation") if request.method == "GET" and kind is ItemKind.DENIAL else None
     form = _build_form(kind, _consultation_prefill(prefill) if prefill else None)
     if form.validate_on_submit():
@@ -153,7 +150,7 @@ def version(kind: ItemKind, item_id: uuid.UUID, number: int) -> Any:
     item = _load(kind, item_id)
     record = service.get_version(db.session, current_user, item, number)
     if record is None:
-        abort(404)
+        raise NotFound()
     return render_template("sharing/version.html", item=item, version=record, body_html=render(record.body),
                            labels=schema.labels_for(item.kind))
 
@@ -162,15 +159,15 @@ def version(kind: ItemKind, item_id: uuid.UUID, number: int) -> Any:
 def edit(kind: ItemKind, item_id: uuid.UUID) -> Any:
     item = _load(kind, item_id)
     if not access.can_edit_draft(current_user, item):
-        abort(403)
+        raise Forbidden("Only drafts of your own state can be edited.")
     return _edit_or_amend(item, "edit")
 
 
 @bp.route("/<kind:kind>/<uuid:item_id>/amend", methods=["GET", "POST"])
 def amend(kind: ItemKind, item_id: uuid.UUID) -> Any:
     item = _load(kind, item_id)
-    if item.status.value != "published" or not access.can_release(current_user, item):
-        abort(403)
+    if not access.can_amend(current_user, item):
+        raise Forbidden("Only the originating state's point of contact amends a published item.")
     return _edit_or_amend(item, "amend")
 
 
@@ -187,8 +184,6 @@ def _edit_or_amend(item: Item, mode: str) -> Any:
         except ValidationFailed as error:
             note_form.change_note.errors = [error.fields["change_note"]] if "change_note" in error.fields else []
             _show_errors(form, error)
-        except Forbidden:
-            abort(403)
         else:
             flash("Draft saved." if mode == "edit" else f"Version {item.version} is published.", "success")
             return redirect(item_url(item))
@@ -201,8 +196,6 @@ def _transition(kind: ItemKind, item_id: uuid.UUID, operation: Callable[[Item], 
         abort(400)
     try:
         operation(item)
-    except Forbidden:
-        abort(403)
     except ValidationFailed as error:
         flash(error.message, "error")
     else:
@@ -226,15 +219,13 @@ def _reason_page(kind: ItemKind, item_id: uuid.UUID, allowed: Callable[[Item], b
                  operation: Callable[[Item, str], None], title: str, done: str) -> Any:
     item = _load(kind, item_id)
     if not allowed(item):
-        abort(403)
+        raise Forbidden("Only the originating state's point of contact does this.")
     form = ReasonForm()
     if form.validate_on_submit():
         try:
             operation(item, form.reason.data or "")
         except ValidationFailed as error:
             form.reason.errors = [error.fields.get("reason", error.message)]
-        except Forbidden:
-            abort(403)
         else:
             flash(done, "success")
             return redirect(item_url(item))
@@ -244,7 +235,7 @@ def _reason_page(kind: ItemKind, item_id: uuid.UUID, allowed: Callable[[Item], b
 @bp.route("/<kind:kind>/<uuid:item_id>/withdraw", methods=["GET", "POST"])
 def withdraw(kind: ItemKind, item_id: uuid.UUID) -> Any:
     return _reason_page(kind, item_id,
-                        lambda i: i.status.value == "published" and access.can_release(current_user, i),
+                        lambda i: access.can_withdraw(current_user, i),
                         lambda i, reason: service.withdraw(db.session, current_user, i, reason),
                         "Withdraw", "Withdrawn. The audience now sees only the withdrawal notice.")
 
@@ -252,7 +243,7 @@ def withdraw(kind: ItemKind, item_id: uuid.UUID) -> Any:
 @bp.route("/denials/<uuid:item_id>/revoke", methods=["GET", "POST"])
 def revoke(item_id: uuid.UUID) -> Any:
     return _reason_page(ItemKind.DENIAL, item_id,
-                        lambda i: i.status.value == "published" and access.can_release(current_user, i),
+                        lambda i: access.can_revoke(current_user, i),
                         lambda i, reason: service.revoke_denial(db.session, current_user, i, reason),
                         "Revoke the denial", "The denial is recorded as revoked.")
 
@@ -271,10 +262,8 @@ def review_due() -> Any:
                            today=today, action_form=ReasonForm())
 
 
-@bp.get("/denials/export.<fmt>")
+@bp.get("/denials/export.<any('csv', 'json'):fmt>")
 def export(fmt: str) -> Any:
-    if fmt not in ("csv", "json"):
-        abort(404)
     items = queries.exportable_denials(db.session, current_user, request.args)
     if fmt == "json":
         body = json.dumps({"denials": [item_record(i, current_user) for i in items]}, ensure_ascii=False, indent=1)

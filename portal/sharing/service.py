@@ -15,8 +15,8 @@ from portal.models.audit import AuditEntry
 from portal.models.base import utcnow
 from portal.models.country import Country, CountryStatus
 from portal.models.item import (
-    DenialStatus, Item, ItemAudienceCountry, ItemCategory, ItemEvent, ItemEventKind, ItemKind, ItemStatus,
-    ItemVersion, ItemVersionAudienceCountry, Tlp,
+    DENIAL_TRANSITIONS, ITEM_TRANSITIONS, DenialStatus, Item, ItemAudienceCountry, ItemCategory, ItemEvent,
+    ItemEventKind, ItemKind, ItemStatus, ItemStep, ItemVersion, ItemVersionAudienceCountry, Tlp,
 )
 from portal.models.user import User
 from portal.attachments import service as attachments
@@ -150,9 +150,7 @@ def update_draft(session: Session, actor: User, item: Item, payload: dict[str, A
 
 def submit(session: Session, actor: User, item: Item) -> None:
     """An officer asks the state's SPOC to release the draft."""
-    if not access.can_submit(actor, item):
-        raise Forbidden("Only an officer of the originating state submits a draft for release.")
-    item.status = ItemStatus.SUBMITTED
+    _take_step(actor, item, ItemStep.SUBMIT, "Only an officer of the originating state submits a draft for release.")
     item.submitted_at = utcnow()
     _event(session, item, ItemEventKind.SUBMITTED, actor)
     session.commit()
@@ -187,12 +185,20 @@ def _decision_date(item: Item) -> date | None:
         return None
 
 
+def _take_step(actor: User, item: Item, step: ItemStep, refused: str) -> None:
+    """Move the item along its lifecycle tables (and its denial status), or refuse."""
+    if not access.can_take_step(actor, item, step):
+        raise Forbidden(refused)
+    item.status = ITEM_TRANSITIONS[step][1]
+    denial_step = DENIAL_TRANSITIONS.get(step)
+    if item.kind is ItemKind.DENIAL and denial_step and item.denial_status in denial_step[0]:
+        item.denial_status = denial_step[1]
+
+
 def publish(session: Session, actor: User, item: Item) -> None:
     """Release a draft to its audience as version 1."""
-    if item.status not in access.UNRELEASED_STATUSES or not access.can_release(actor, item):
-        raise Forbidden("Only the originating state's point of contact publishes a draft.")
+    _take_step(actor, item, ItemStep.PUBLISH, "Only the originating state's point of contact publishes a draft.")
     now = utcnow()
-    item.status = ItemStatus.PUBLISHED
     item.published_at = now
     if item.kind is ItemKind.DENIAL:
         item.denial_status = DenialStatus.ACTIVE
@@ -206,17 +212,14 @@ def publish(session: Session, actor: User, item: Item) -> None:
 
 def amend(session: Session, actor: User, item: Item, payload: dict[str, Any], change_note: str) -> None:
     """Publish a new version of a published item, with a change note."""
-    if item.status is not ItemStatus.PUBLISHED or not access.can_release(actor, item):
+    if not access.can_amend(actor, item):
         raise Forbidden("Only the originating state's point of contact amends a published item.")
-    if not change_note.strip():
-        raise ValidationFailed("Say what changed.", {"change_note": "Say what changed in this version."})
     change_note = _note(change_note, "change_note", "Say what changed in this version.")
     clean = validate(item.kind, payload)
     _check_audience(session, actor, clean, item.originator_code)
     _check_national_ref(session, clean, item.originator_code, item)
     _apply(session, item, clean, actor)
-    if item.kind is ItemKind.DENIAL and item.denial_status is DenialStatus.ACTIVE:
-        item.denial_status = DenialStatus.AMENDED
+    _take_step(actor, item, ItemStep.AMEND, "")
     _add_version(session, actor, item, change_note)
     sync_parties(session, item)
     _event(session, item, ItemEventKind.AMENDED, actor, change_note)
@@ -225,10 +228,10 @@ def amend(session: Session, actor: User, item: Item, payload: dict[str, Any], ch
 
 def withdraw(session: Session, actor: User, item: Item, reason: str) -> None:
     """Withdraw a published item: its audience sees only the notice and the reason."""
-    if item.status is not ItemStatus.PUBLISHED or not access.can_release(actor, item):
+    if not access.can_withdraw(actor, item):
         raise Forbidden("Only the originating state's point of contact withdraws an item.")
     reason = _note(reason, "reason", "Give the reason for withdrawal.")
-    item.status = ItemStatus.WITHDRAWN
+    _take_step(actor, item, ItemStep.WITHDRAW, "")
     item.withdrawn_at = utcnow()
     item.withdrawal_reason = reason
     search.index_item(session, item)
@@ -248,7 +251,7 @@ def revoke_denial(session: Session, actor: User, item: Item, reason: str) -> Non
     if item.denial_status is DenialStatus.REVOKED:
         raise ValidationFailed("This denial is already revoked.")
     reason = _note(reason, "reason", "Give the reason for revocation.")
-    item.denial_status = DenialStatus.REVOKED
+    _take_step(actor, item, ItemStep.REVOKE, "Only the denying state's point of contact revokes a denial.")
     sync_parties(session, item)
     _event(session, item, ItemEventKind.REVOKED, actor, reason)
     session.commit()
@@ -259,7 +262,7 @@ def renew_denial(session: Session, actor: User, item: Item, note: str = "") -> N
     _published_denial(actor, item)
     if item.denial_status is DenialStatus.REVOKED:
         raise ValidationFailed("A revoked denial cannot be renewed; notify a new denial instead.")
-    item.denial_status = DenialStatus.ACTIVE
+    _take_step(actor, item, ItemStep.RENEW, "Only the denying state's point of contact renews a denial.")
     item.review_date = _review_date(utcnow().date())
     sync_parties(session, item)
     _event(session, item, ItemEventKind.RENEWED, actor, note.strip() or f"Review date {item.review_date.isoformat()}")
@@ -271,9 +274,9 @@ def lapse_overdue_denials(session: Session, today: date | None = None) -> int:
     today = today or utcnow().date()
     overdue = session.scalars(select(Item).where(
         Item.kind == ItemKind.DENIAL, Item.status == ItemStatus.PUBLISHED,
-        Item.denial_status.in_((DenialStatus.ACTIVE, DenialStatus.AMENDED)), Item.review_date < today)).all()
+        Item.denial_status.in_(DENIAL_TRANSITIONS["lapse"][0]), Item.review_date < today)).all()
     for item in overdue:
-        item.denial_status = DenialStatus.LAPSED
+        item.denial_status = DENIAL_TRANSITIONS["lapse"][1]
         sync_parties(session, item)
         session.add(ItemEvent(item_id=item.id, kind=ItemEventKind.LAPSED, actor_id=None, version=item.version,
                               note=f"Not renewed by its review date {item.review_date}"))
