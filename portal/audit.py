@@ -43,9 +43,12 @@ current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_i
 
 
 class Actor(Protocol):
-    id: Any
-    email: str
-    country_code: str | None
+    @property
+    def id(self) -> Any: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def country_code(self) -> str | None: ...
 
 
 class UnsafeAuditDetails(ValueError):

@@ -487,6 +487,8 @@ def consultations_remind() -> None:
 
 def init_app(app: Flask) -> None:
     for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli, outbox_cli, notify_cli,
-                  keys_cli, meetings_cli, attachments_cli, backup_cli, consultations_cli, clients_cli):
+                  keys_cli, meetings_cli, attachments_cli, backup_cli, consultations_cli):
+        app.cli.add_command(group)
+    for group in (clients_cli,):
         app.cli.add_command(group)
     app.cli.add_command(screen_command)

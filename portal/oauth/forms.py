@@ -15,8 +15,9 @@ class ClientForm(PortalForm):
     scopes = CheckboxesField("What it may do", choices=choices(CLIENT_SCOPES.items()))
     auth_method = RadioField("How it authenticates", default=ClientAuthMethod.CLIENT_SECRET_BASIC.value,
                              choices=choices((m.value, m.label) for m in ClientAuthMethod))
-    jwks = TextAreaField("Public key (JWK or JWK Set)", validators=[Optional(), Length(max=20_000)],
-                         description="Only for signed assertions (private_key_jwt): the public key, never the private one.")
+    jwks = TextAreaField(
+        "Public key (JWK or JWK Set)", validators=[Optional(), Length(max=20_000)],
+        description="Only for signed assertions (private_key_jwt): the public key, never the private one.")
     days = IntegerField("Valid for (days)", default=90, validators=[DataRequired(), NumberRange(min=1, max=365)])
 
     def payload(self) -> dict[str, object]:

@@ -32,7 +32,8 @@ def live_server(app: Flask) -> Iterator[str]:
 def register(app: Flask) -> Any:
     """register(spoc_account, scopes, method="client_secret_basic", jwks="") -> (client_id, secret)."""
 
-    def do(spoc: Any, scopes: str, method: str = "client_secret_basic", jwks: str = "", days: int = 30) -> tuple[str, str | None]:
+    def do(spoc: Any, scopes: str, method: str = "client_secret_basic", jwks: str = "",
+           days: int = 30) -> tuple[str, str | None]:
         with app.app_context():
             client, secret = service.register_client(db.session, helpers.user(spoc), {
                 "name": "National licensing system", "scopes": scopes.split(), "auth_method": method,

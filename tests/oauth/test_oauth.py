@@ -168,7 +168,8 @@ def test_red_never_reaches_a_client_and_a_client_cannot_mark_red(
     assert api(live_server, no_token, f"/denials/{amber}").status_code == 200
 
     from tests.sharing.helpers import denial_payload
-    made = api(live_server, no_token, "/denials", "POST", json=denial_payload(tlp="RED", audience=audience(countries=["DK"])))
+    red_payload = denial_payload(tlp="RED", audience=audience(countries=["DK"]))
+    made = api(live_server, no_token, "/denials", "POST", json=red_payload)
     assert made.status_code == 422 and "tlp" in made.json()["error"]["fields"]
 
     # Another state's items not shared with it: nothing listed, 404 by id.
@@ -248,7 +249,8 @@ def test_spoc_registers_on_the_page_and_admins_oversee(app: Flask, make_user: An
     # Another state's SPOC neither sees nor revokes it.
     other = login_as(app.test_client(), make_user("spoc", "NO"))
     assert client_id not in other.get("/clients").get_data(as_text=True)
-    assert other.post(f"/clients/{client_id}/revoke", data={"csrf_token": csrf_token(other, "/clients")}).status_code == 404
+    refused = other.post(f"/clients/{client_id}/revoke", data={"csrf_token": csrf_token(other, "/clients")})
+    assert refused.status_code == 404
 
 
 def test_cli_creates_lists_and_refuses_bad_arguments(app: Flask, make_user: Any) -> None:
