@@ -30,6 +30,8 @@ class DefaultConfig:
     SMTP_PASSWORD: str | None = None
     SMTP_STARTTLS = False
     BASE_URL = "http://127.0.0.1:5000"
+    # Machine clients' access tokens (OAuth2 client credentials): 15 minutes; never more than an hour.
+    OAUTH2_TOKEN_SECONDS = 900
 
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)

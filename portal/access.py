@@ -8,7 +8,8 @@ the callers, never as forbidden, so their existence does not leak.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -44,6 +45,11 @@ PUBLIC_ENDPOINTS = frozenset({
     "auth.reset_password",
     "auth.accept_invitation",
     "meetings.calendar_feed",  # calendar clients do not sign in: the private token in the URL authenticates
+    # OAuth2 for machine clients: the client authenticates itself (secret or signed assertion)
+    "oauth.token",
+    "oauth.revoke",
+    "oauth.introspect",
+    "oauth.metadata",  # RFC 8414: describes the server, no data
 })
 
 
@@ -212,7 +218,7 @@ def _admits(user: User, release: _Release) -> ColumnElement[bool]:
     subscribing = select(Country.code).where(Country.code == code, Country.status == CountryStatus.SUBSCRIBING)
     in_audience = or_(Item.originator_code == code, and_(release.all_subscribing, subscribing.exists()),
                       release.names(code))
-    if user.role is Role.READER:
+    if user.role is Role.READER or is_machine(user):
         return and_(in_audience, release.tlp != Tlp.RED)
     return in_audience
 
@@ -228,6 +234,10 @@ def items_filter(user: User) -> ColumnElement[bool]:
     if user.role is Role.READER or (user.country is not None and user.country.is_observer):
         return visible_live
     own_drafts = and_(Item.originator_code == user.country_code, Item.status.in_(UNRELEASED_STATUSES))
+    if is_machine(user):
+        # A machine client: an officer of its state, never TLP:RED (not even its own drafts),
+        # and only the kinds its scopes name.
+        return and_(or_(visible_live, own_drafts), Item.tlp != Tlp.RED, Item.kind.in_(machine_kinds(user)))
     return or_(visible_live, own_drafts)
 
 
@@ -263,7 +273,10 @@ def events_filter(user: User) -> ColumnElement[bool]:
 def attachments_filter(user: User) -> ColumnElement[bool]:
     """Attachments of items `user` sees, attached under a version released to them (then
     can_read_attachment applies the file's own marking)."""
-    return and_(items_filter(user), _released_at(user, Attachment.item_version))
+    visible = and_(items_filter(user), _released_at(user, Attachment.item_version))
+    if is_machine(user):
+        return and_(visible, Item.kind.in_(machine_kinds(user, reading=True)))
+    return visible
 
 
 def can_see_named_audience(user: User, item: Item) -> bool:
@@ -300,6 +313,8 @@ def can_release(user: User, item: Item) -> bool:
     """Publish, amend, withdraw, revoke, renew: the originating state's SPOC (or secretariat)."""
     if not is_originator(user, item):
         return False
+    if is_machine(user):
+        return "publish" in machine_scopes(user)  # granted by the SPOC; else a person releases
     return user.role is Role.SPOC or (item.originator_code is None and is_secretariat(user))
 
 
@@ -411,7 +426,7 @@ def can_read_attachment(user: User, item: Item, attachment_tlp: Tlp) -> bool:
     if item.status is ItemStatus.WITHDRAWN and user.country_code != item.originator_code and not (
             item.originator_code is None and is_secretariat(user)):
         return False  # the audience of a withdrawn item sees only the notice
-    if attachment_tlp is Tlp.RED and user.role is Role.READER:
+    if attachment_tlp is Tlp.RED and (user.role is Role.READER or is_machine(user)):
         return False
     if user.is_observer and not attachment_tlp.may_reach_observers:
         return False
@@ -662,10 +677,15 @@ def consultations_filter(user: User) -> ColumnElement[bool]:
     """THE filter over consultations: lists, the API, notifications and e-mail re-checks use it."""
     if not takes_part_in_consultations(user):
         return false()
-    return or_(Consultation.denying_code == user.country_code, Consultation.consulting_code == user.country_code)
+    mine = or_(Consultation.denying_code == user.country_code, Consultation.consulting_code == user.country_code)
+    if is_machine(user):
+        return and_(mine, Consultation.tlp != Tlp.RED)  # TLP:RED never reaches a machine client
+    return mine
 
 
 def can_view_consultation(user: User, consultation: Consultation) -> bool:
+    if is_machine(user) and consultation.tlp is Tlp.RED:
+        return False
     return takes_part_in_consultations(user) and user.country_code in consultation.party_codes()
 
 
@@ -716,3 +736,141 @@ def can_record_own_denial(user: User, consultation: Consultation) -> bool:
 def may_email_consultation_content(consultation: Consultation) -> bool:
     """A consultation carries its denial's marking: words travel by e-mail only under CLEAR and GREEN."""
     return consultation.tlp in (Tlp.CLEAR, Tlp.GREEN)
+
+
+# --- machine clients (OAuth2 client credentials) ----------------------------------------
+#
+# A national system registered by its state's SPOC acts as an officer of that state would,
+# never more, and only within its scopes: each API route names the scope it needs
+# (required_scope), the kinds of items it sees follow its scopes (machine_kinds), TLP:RED
+# never reaches it on any interface (items, versions, files, consultations) and it cannot
+# mark anything RED. `publish` lets it release its state's items like a SPOC; without it,
+# its writes stay drafts a person releases. Admins see and revoke clients, never through them.
+
+CLIENT_SCOPES: dict[str, str] = {
+    "notices:read": "Read threat notices shared with your state",
+    "notices:write": "Draft and edit your state's threat notices",
+    "denials:read": "Read denial notifications shared with your state",
+    "denials:write": "Draft and edit your state's denial notifications",
+    "documents:read": "Read best-practice documents shared with your state",
+    "documents:write": "Draft and edit your state's best-practice documents",
+    "screenings": "Screen parties against the denials your state sees",
+    "consultations": "Open, read and answer your state's consultations",
+    "meetings:read": "Read meetings your state is invited to, their agendas and participants",
+    "publish": "Release (publish, withdraw) your state's items without a person",
+}
+_KIND_SCOPE = {ItemKind.THREAT_NOTICE: "notices", ItemKind.DENIAL: "denials", ItemKind.DOCUMENT: "documents"}
+_SLUG_SCOPE = {"threat-notices": "notices", "denials": "denials", "documents": "documents"}
+
+
+@dataclass(frozen=True, eq=False)
+class MachineActor:
+    """An OAuth2 client as an actor: an officer of its state (the filters above treat it as
+    one) marked `is_machine`, with its scopes. `id` is the SPOC answerable for the client, so
+    the rows it writes name a person; the audit names the client (`client_id`) besides."""
+
+    id: uuid.UUID
+    client_pk: uuid.UUID
+    client_id: str
+    country: Country
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    role: Role = Role.OFFICER
+    status: UserStatus = UserStatus.ACTIVE
+    is_designated_poc: bool = False
+    is_machine: bool = True
+
+    @property
+    def country_code(self) -> str:
+        return self.country.code
+
+    @property
+    def email(self) -> str:
+        return f"client:{self.client_id}"  # the audit's actor label
+
+    @property
+    def name(self) -> str:
+        return f"API client {self.client_id}"
+
+    @property
+    def is_observer(self) -> bool:
+        return self.country.is_observer
+
+    @property
+    def display_role(self) -> str:
+        return f"API client, {self.country.name}"
+
+    # Flask-Login's user protocol.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"client:{self.client_id}"
+
+
+def is_machine(user: object) -> bool:
+    """Whether the actor is an OAuth2 client rather than a person (or a person's token)."""
+    return isinstance(user, MachineActor)
+
+
+def machine_scopes(user: object) -> frozenset[str]:
+    return user.scopes if isinstance(user, MachineActor) else frozenset()
+
+
+def machine_kinds(user: object, reading: bool = False) -> list[ItemKind]:
+    """The kinds of items a client sees: those its scopes name (`:read`, or `:write` for its
+    own drafts); files only with `:read`. Screening reads denials too."""
+    scopes = machine_scopes(user)
+    kinds = [kind for kind, base in _KIND_SCOPE.items()
+             if f"{base}:read" in scopes or (not reading and f"{base}:write" in scopes)]
+    if not reading and "screenings" in scopes and ItemKind.DENIAL not in kinds:
+        kinds.append(ItemKind.DENIAL)
+    return kinds
+
+
+def required_scope(endpoint: str | None, method: str, view_args: dict[str, Any] | None) -> str | None:
+    """The scope an API route needs from a machine client; None: no client may call it."""
+    args = view_args or {}
+    reading = method in ("GET", "HEAD")
+    slug = args.get("kind_slug") or args.get("kind")
+    if endpoint in ("api.list_items", "api.get_item", "api.create_item", "api.patch_item",
+                    "api.publish_item", "api.withdraw_item", "attachments_api.upload") and slug in _SLUG_SCOPE:
+        return f"{_SLUG_SCOPE[slug]}:{'read' if reading else 'write'}"
+    if endpoint in ("attachments_api.download_file", "attachments_api.signature"):
+        return "files"  # any `:read` scope; the kind's own is checked by attachments_filter
+    if endpoint == "api.create_screening":
+        return "screenings"
+    if endpoint is not None and endpoint.startswith("consultations_api."):
+        return "consultations"
+    if endpoint is not None and endpoint.startswith("meetings_api.") and reading:
+        return "meetings:read"
+    if endpoint is not None and (endpoint.startswith("taxii.") or endpoint.startswith("stix.")) and reading:
+        return "feeds"  # a read scope of the collection's kind, checked by the collection
+    return None
+
+
+def machine_may_call(user: object, endpoint: str | None, method: str, view_args: dict[str, Any] | None) -> bool:
+    """Whether a machine client's scopes cover this route (people are not limited here)."""
+    if not is_machine(user):
+        return True
+    needed = required_scope(endpoint, method, view_args)
+    scopes = machine_scopes(user)
+    if needed in ("files", "feeds"):
+        return any(s.endswith(":read") and s != "meetings:read" for s in scopes)
+    return needed is not None and needed in scopes
+
+
+def may_mark(user: object, tlp: Tlp) -> bool:
+    """Whether the actor may give an item this marking: machine clients never TLP:RED."""
+    return not (is_machine(user) and tlp is Tlp.RED)
+
+
+def can_manage_clients(user: User) -> bool:
+    """A state's points of contact register and revoke its machine clients."""
+    return user.status is UserStatus.ACTIVE and user.role is Role.SPOC and user.country_code is not None \
+        and not is_machine(user)
+
+
+def can_oversee_clients(user: User) -> bool:
+    """Administrators see and revoke every client (ids, states, scopes, dates; no content)."""
+    return is_admin(user)

@@ -43,9 +43,12 @@ current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_i
 
 
 class Actor(Protocol):
-    id: Any
-    email: str
-    country_code: str | None
+    @property
+    def id(self) -> Any: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def country_code(self) -> str | None: ...
 
 
 class UnsafeAuditDetails(ValueError):
@@ -59,6 +62,9 @@ MASTER_KEY_ID_PATTERN = re.compile(r"^mk-[0-9a-f]{16}$")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DATETIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([+-]\d{2}:\d{2})?$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+CLIENT_ID_PATTERN = re.compile(r"^ecc_[0-9a-f]{24}$")
+SCOPE_PATTERN = re.compile(r"^[a-z]{1,20}(:[a-z]{1,10})?$")
+ENDPOINT_PATTERN = re.compile(r"^[a-z_]{1,40}\.[a-z_]{1,40}$")
 MAX_LIST = 64
 # Names of fields that changed (meetings, the register): the name of a field, never its value.
 FIELD_NAMES = frozenset({
@@ -118,6 +124,10 @@ def _list_of(shape: Shape) -> Shape:
                           and all(shape(v) for v in value))
 
 
+def _pattern(pattern: re.Pattern[str]) -> Shape:
+    return lambda value: isinstance(value, str) and pattern.match(value) is not None
+
+
 def _either(*shapes: Shape) -> Shape:
     return lambda value: any(shape(value) for shape in shapes)
 
@@ -167,6 +177,10 @@ DETAIL_SHAPES: dict[str, Shape] = {
     "store": _one_of({"local", "s3"}), "source": _one_of(ScreeningSource), "changed": _list_of(_one_of(FIELD_NAMES)),
     # the state of an account (account data administrators manage), never an item's audience
     "country": _country,
+    # machine clients: which client, what it may do, which route it called (a name, never a URL)
+    "client_id": _pattern(CLIENT_ID_PATTERN), "scopes": _list_of(_pattern(SCOPE_PATTERN)),
+    "auth_method": _one_of({"client_secret_basic", "private_key_jwt"}), "endpoint": _pattern(ENDPOINT_PATTERN),
+    "method": _one_of({"GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"}), "http_status": _count,
 }
 
 
@@ -218,6 +232,9 @@ def record(
     actor_label: str | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain within the caller's transaction (not committed here)."""
+    client_id = getattr(actor, "client_id", None)
+    if isinstance(client_id, str):
+        details = {**(details or {}), "client_id": client_id}  # a machine client's act names the client
     check_details(details or {})
     if session.get_bind().dialect.name == "postgresql":
         # Serialise appenders so each reads the true tip; released at commit/rollback.

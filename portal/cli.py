@@ -31,6 +31,7 @@ notify_cli = AppGroup("notify", help="Alert e-mails.")
 keys_cli = AppGroup("keys", help="Key pairs of the states and the secretariat, and the master key.")
 attachments_cli = AppGroup("attachments", help="The attachment store.")
 backup_cli = AppGroup("backup", help="Signed backups of the database and the attachment store.")
+clients_cli = AppGroup("clients", help="OAuth2 machine clients of the states.")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -152,6 +153,75 @@ def tokens_create(email: str, name: str, days: int) -> None:
         click.echo(tokens.create_token(db.session, user, name, days))
     except ValidationFailed as error:
         fail(error.message)
+
+
+@clients_cli.command("create")
+@click.option("--country", "country_code", required=True, help="ISO code of the client's state.")
+@click.option("--name", required=True, help="What the system is.")
+@click.option("--scopes", required=True, help='Space-separated, e.g. "denials:read notices:read".')
+@click.option("--method", "auth_method", default="client_secret_basic",
+              help="client_secret_basic (default) or private_key_jwt.")
+@click.option("--jwks-file", type=click.Path(dir_okay=False), default=None,
+              help="The client's public JWK or JWK Set (private_key_jwt).")
+@click.option("--days", default=90, type=int, help="Days until the client expires (1-365).")
+def clients_create(country_code: str, name: str, scopes: str, auth_method: str, jwks_file: str | None,
+                   days: int) -> None:
+    """Register a client for a state, answerable to its designated point of contact; prints
+    `client-id: …` and, for a secret, `client-secret: …` (shown once)."""
+    from sqlalchemy import select
+
+    from portal.models.user import User, UserStatus
+    from portal.oauth import service as clients
+
+    code = country_code.strip().upper()
+    spoc = db.session.scalars(select(User).where(
+        User.country_code == code, User.role == Role.SPOC, User.status == UserStatus.ACTIVE)
+        .order_by(User.is_designated_poc.desc(), User.created_at)).first()
+    if spoc is None:
+        fail(f"no active point of contact for {code!r} to answer for the client")
+    jwks = ""
+    if jwks_file:
+        try:
+            jwks = Path(jwks_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            fail(f"cannot read {jwks_file}: {error.__class__.__name__}")
+    try:
+        client, secret = clients.register_client(db.session, spoc, {
+            "name": name, "scopes": scopes.split(), "auth_method": auth_method, "jwks": jwks, "days": days})
+    except ValidationFailed as error:
+        fail("; ".join(f"{k}: {v}" for k, v in error.fields.items()) or error.message)
+    click.echo(f"client-id: {client.client_id}")
+    if secret:
+        click.echo(f"client-secret: {secret}")
+
+
+@clients_cli.command("list")
+def clients_list() -> None:
+    """Every client: id, state, status, authentication, expiry, scopes (tab-separated)."""
+    from sqlalchemy import select
+
+    from portal.models.base import utcnow
+    from portal.models.oauth import OAuthClient
+
+    now = utcnow()
+    for client in db.session.scalars(select(OAuthClient).order_by(OAuthClient.country_code, OAuthClient.created_at)):
+        status = "revoked" if client.revoked_at else ("expired" if client.expires_at <= now else "active")
+        click.echo("\t".join([client.client_id, client.country_code, status, client.auth_method.value,
+                               client.expires_at.date().isoformat(), client.scopes]))
+
+
+@clients_cli.command("revoke")
+@click.argument("client_id")
+def clients_revoke(client_id: str) -> None:
+    """Revoke a client and every token it holds."""
+    from portal.errors import NotFound
+    from portal.oauth import service as clients
+
+    try:
+        clients.revoke_client(db.session, None, client_id)
+    except NotFound:
+        fail(f"no client {client_id!r}")
+    click.echo(f"revoked: {client_id}")
 
 
 @denials_cli.command("lapse")
@@ -418,5 +488,7 @@ def consultations_remind() -> None:
 def init_app(app: Flask) -> None:
     for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli, outbox_cli, notify_cli,
                   keys_cli, meetings_cli, attachments_cli, backup_cli, consultations_cli):
+        app.cli.add_command(group)
+    for group in (clients_cli,):
         app.cli.add_command(group)
     app.cli.add_command(screen_command)

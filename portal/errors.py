@@ -37,6 +37,13 @@ class Forbidden(PortalError):
     default_message = "Your account does not allow this action."
 
 
+class InsufficientScope(PortalError):
+    """A machine client called a route its scopes do not cover (RFC 6750's insufficient_scope)."""
+
+    status, code = 403, "insufficient_scope"
+    default_message = "This client's scopes do not cover this request."
+
+
 class ValidationFailed(PortalError):
     """Input was refused; `fields` maps field names to messages for the form or JSON body."""
 

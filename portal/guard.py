@@ -10,6 +10,8 @@ from flask_login import current_user
 from portal import access, audit
 from portal.api import tokens
 from portal.auth import sessions
+from portal.errors import InsufficientScope
+from portal.oauth import server as oauth
 from portal.extensions import db, login_manager
 from portal.models.base import utcnow
 from portal.models.user import User
@@ -30,6 +32,8 @@ def init_app(app: Flask) -> None:
     login_manager.request_loader(load_api_user)
     app.before_request(remember_ip)
     app.before_request(require_login)
+    app.before_request(require_client_scope)
+    app.after_request(audit_client_call)
     app.after_request(security_headers)
 
 
@@ -53,14 +57,20 @@ def load_user(user_id: str) -> User | None:
     return record.user
 
 
-def load_api_user(req: Any) -> User | None:
-    """`Authorization: Bearer <token>` on /api/ requests: the token's owner, with their rights."""
+def load_api_user(req: Any) -> User | access.MachineActor | None:
+    """`Authorization: Bearer <token>` on /api/ requests, the one bearer path for both kinds:
+    a personal token acts as its owner, with their rights; a machine client's access token
+    (OAuth2, its own prefix) as an officer of the client's state within its scopes. Each kind
+    is looked up only in its own table, so neither is ever accepted as the other."""
     if not is_api_request():
         return None
     scheme, _, token = (req.headers.get("Authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return tokens.authenticate(db.session, token.strip())
+    token = token.strip()
+    if token.startswith(oauth.TOKEN_PREFIX):
+        return oauth.authenticate_bearer(token)
+    return tokens.authenticate(db.session, token)
 
 
 def remember_ip() -> None:
@@ -78,6 +88,29 @@ def require_login() -> ResponseReturnValue | None:
     if is_api_request():
         abort(401)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+
+
+def require_client_scope() -> None:
+    """A machine client calls only the routes its scopes cover (access.required_scope)."""
+    if not is_api_request() or not access.is_machine(current_user._get_current_object()):
+        return
+    if not access.machine_may_call(current_user._get_current_object(), request.endpoint, request.method,
+                                   request.view_args):
+        raise InsufficientScope()
+
+
+def audit_client_call(response: Response) -> Response:
+    """Every call by a machine client is in the audit log, naming the client and the route."""
+    if not is_api_request() or request.endpoint is None:
+        return response
+    actor = current_user._get_current_object()
+    if not isinstance(actor, access.MachineActor):
+        return response
+    db.session.rollback()  # whatever the route left open is not ours to commit
+    audit.record(db.session, "oauth_client.call", actor=actor, target_type="oauth_client", target_id=actor.client_pk,
+                 details={"endpoint": request.endpoint, "method": request.method, "http_status": response.status_code})
+    db.session.commit()
+    return response
 
 
 def security_headers(response: Response) -> Response:

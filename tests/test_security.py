@@ -19,6 +19,8 @@ from portal import access, create_app
 from tests.conftest import PASSWORD, csrf_token, post_form, sign_in
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
+# OAuth2 endpoints where the machine client authenticates itself (RFC 6749 section 2.3).
+OAUTH_CLIENT_AUTHENTICATED = {"oauth.token", "oauth.revoke", "oauth.introspect"}
 # Sample path segments for converters the test cannot enumerate; the first that routes to the rule wins.
 SAMPLE_SEGMENTS = ["DK", "x", "csv", "threat-notices", "denials", "documents"]
 
@@ -85,7 +87,13 @@ def test_every_endpoint_is_protected_unless_allow_listed(app: Flask, make_user: 
     for rule, method, path in walked:
         response = request(client, method, path, token)
         location = response.headers.get("Location", "")
-        if rule.endpoint in access.PUBLIC_ENDPOINTS:
+        if rule.endpoint in OAUTH_CLIENT_AUTHENTICATED:
+            # Public to the guard, but the client authenticates itself: OAuth2's own refusal
+            # (invalid_client, or unsupported_grant_type when no grant is named), never data.
+            body = response.get_json(silent=True) or {}
+            if response.status_code not in (400, 401) or body.get("error") not in ("invalid_client", "unsupported_grant_type"):
+                problems.append(f"{rule.endpoint} {method} {path} answered {response.status_code}, not an OAuth2 refusal")
+        elif rule.endpoint in access.PUBLIC_ENDPOINTS:
             if response.status_code == 401 or location == guard_redirect(method, path):
                 problems.append(f"public {rule.endpoint} {method} {path} was refused ({response.status_code} {location})")
         elif path.startswith("/api/"):

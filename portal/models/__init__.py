@@ -20,6 +20,7 @@ from portal.models.meeting import (
 from portal.models.notification import (
     AlertTopic, DeliveryMode, DigestCursor, Notification, OutboxMessage, OutboxStatus, Subscription,
 )
+from portal.models.oauth import ClientAuthMethod, OAuthAssertionJti, OAuthClient, OAuthToken
 from portal.models.screening import DenialParty, DenialPartyKey, DenialPartyName, Screening, ScreeningSource
 from portal.models.user import AccountToken, Role, TokenPurpose, User, UserSession, UserStatus
 
@@ -39,4 +40,6 @@ __all__ = [
     # consultations
     "Consultation", "ConsultationMessage", "ConsultationOutcome", "ConsultationPosition", "ConsultationStatus",
     "GrantNotice",
+    # machine clients
+    "ClientAuthMethod", "OAuthAssertionJti", "OAuthClient", "OAuthToken",
 ]

@@ -40,6 +40,8 @@ def get_visible_item(session: Session, actor: User, item_id: uuid.UUID, kind: It
 
 
 def _check_audience(session: Session, actor: User, clean: CleanItem, originator: str | None) -> None:
+    if not access.may_mark(actor, clean.tlp):
+        raise ValidationFailed("Some fields need attention.", {"tlp": "An API client cannot mark an item TLP:RED."})
     named = [c for c in clean.countries if c != originator]
     # The originator always sees its own item: naming only itself leaves TLP:RED with no audience.
     if clean.tlp is Tlp.RED and not named:

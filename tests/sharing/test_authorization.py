@@ -21,6 +21,7 @@ Observer states and administrators originate nothing, so they have no "origin" c
 """
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
@@ -477,3 +478,81 @@ def test_history_after_a_downgrade(app: Flask, make_user: Any, login_as: Any, sc
               200 if expected else 404)
     check("text of version 1 on the item page", words[0] in html, False)
     assert not problems, f"{scenario} / {who}:\n  " + "\n  ".join(problems)
+
+
+# --- the machine client: an officer of its state, within its scopes, never TLP:RED ----------
+#
+# An OAuth2 client of DK (origin), NO (audience) or DE (outside) with denials:read and
+# denials:write, and, as "machine-publish", `publish` too. Expected answers, from DESIGN.md's
+# machine-client paragraph: what an officer of its state sees, except anything TLP:RED (not
+# even its own state's drafts); it drafts and edits like an officer; it releases only with
+# `publish`; it cannot create a RED item (422).
+
+MACHINE_ROLES = ("machine", "machine-publish")
+
+
+def machine_sees(c: Case) -> bool:
+    return c.tlp != "RED" and may_see(Case("officer", c.relation, c.status, c.tlp))
+
+
+def machine_expected(c: Case, route: str) -> int:
+    if not machine_sees(c):
+        return 404
+    origin, publish = c.relation == "origin", c.role == "machine-publish"
+    return {
+        "API get": 200,
+        "API PATCH": 200 if origin and c.status == "draft" else 403,
+        "API publish": 200 if origin and c.status == "draft" and publish else 403,
+        "API withdraw": 200 if origin and c.status == "published" and publish else 403,
+    }[route]
+
+
+def machine_token(app: Flask, client: Any, spoc: Any, scopes: str) -> str:
+    from portal.oauth import service as clients
+
+    with app.app_context():
+        registered, secret = clients.register_client(db.session, helpers.user(spoc), {
+            "name": "Matrix system", "scopes": scopes.split(), "auth_method": "client_secret_basic", "days": 1})
+        client_id = registered.client_id
+        db.session.remove()
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    response = client.post("/oauth/token", data={"grant_type": "client_credentials"},
+                           headers={"Authorization": f"Basic {basic}"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return str(response.get_json()["access_token"])
+
+
+@pytest.mark.parametrize("case", [
+    pytest.param(Case(role, relation, status, tlp), id=f"{role}-{relation}-{status}-{tlp}")
+    for role, relation, status, tlp in product(MACHINE_ROLES, RELATIONS, STATUSES, TLPS)])
+def test_machine_client_matrix(app: Flask, client: Any, make_user: Any, case: Case) -> None:
+    author = make_user("spoc", "DK")
+    state = {"origin": "DK", "audience": "NO", "outside": "DE"}[case.relation]
+    spoc = author if state == "DK" else make_user("spoc", state)
+    scopes = "denials:read denials:write" + (" publish" if case.role == "machine-publish" else "")
+    token = machine_token(app, client, spoc, scopes)
+    word = helpers.unique_word()
+    w = World(app, client, case, author, token, word)
+    item_id = w.new_item()
+    before = snapshot(app, item_id)
+    problems = []
+
+    response = client.get(api_url("denial"), headers=bearer(token))
+    listed = [i["id"] for i in (response.get_json() or {}).get("items", [])]
+    if listed != ([str(item_id)] if machine_sees(case) else []):
+        problems.append(f"API list: {listed}")
+    response = client.post(api_url("denial"), json=case_payload(case, word), headers=bearer(token))
+    if response.status_code != (422 if case.tlp == "RED" else 201):
+        problems.append(f"API create: got {response.status_code}")
+
+    for route in ITEM_ROUTES:
+        if not route.name.startswith("API"):
+            continue
+        expected = machine_expected(case, route.name)
+        target = w.new_item() if expected == route.success else item_id
+        response = request(w, route, target, "")
+        if response.status_code != expected:
+            problems.append(f"{route.name}: got {response.status_code}, expected {expected}")
+    if snapshot(app, item_id) != before:
+        problems.append("a refused request changed the item")
+    assert not problems, f"{case}:\n  " + "\n  ".join(problems)
