@@ -117,7 +117,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
            "RATELIMIT_STORAGE_URI": redis.url, "LOGIN_ACCOUNT_RATE_LIMIT": f"{ACCOUNT_LIMIT} per hour",
            "BASE_URL": "https://portal.example", "TRUSTED_PROXY_COUNT": "1", "FORWARDED_ALLOW_IPS": "127.0.0.1",
            "MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
-           "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "4"}
+           "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "4", "GUNICORN_GRACEFUL_TIMEOUT": "3"}
     env.update({key: str(value) for key, value in s3.settings(s3.new_bucket()).items()})
     for key in ("PROMETHEUS_MULTIPROC_DIR", "ATTACHMENT_STORAGE", "INSTANCE_PATH"):
         env.pop(key, None)  # nothing on a node's disk is shared
