@@ -111,10 +111,13 @@ def configure_json_logging(app: Flask | None = None) -> None:
     for handler in list(root.handlers):
         if getattr(handler, "portal_json", False):
             root.removeHandler(handler)
-    handler = StderrHandler()
-    handler.portal_json = True  # type: ignore[attr-defined]
-    handler.setFormatter(JsonFormatter())
-    root.addHandler(handler)
+    # gunicorn's logconfig_dict (config/gunicorn.py) already puts a JSON handler on the root
+    # logger: a second one would print every line twice.
+    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        handler = StderrHandler()
+        handler.portal_json = True  # type: ignore[attr-defined]
+        handler.setFormatter(JsonFormatter())
+        root.addHandler(handler)
     root.setLevel(logging.INFO)
     portal_logger = logging.getLogger("portal")
     portal_logger.removeHandler(default_handler)  # else Flask's text handler prints each line again

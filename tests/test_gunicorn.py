@@ -79,4 +79,6 @@ def test_gunicorn_serves_with_the_production_config(tmp_path: Path, redis_server
     records = [json.loads(l) for l in lines]  # production: every line is JSON, gunicorn's own included
     assert any(r.get("endpoint") == "ops.readyz" and r.get("status") == 200 for r in records)
     assert any(r.get("logger") == "gunicorn.error" for r in records)
+    request_ids = [r["request_id"] for r in records if r.get("logger") == "portal.request"]
+    assert len(request_ids) == len(set(request_ids)) == 8  # each request logged once, not once per handler
     assert token not in "\n".join(lines)

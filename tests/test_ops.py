@@ -76,6 +76,16 @@ def test_readyz_reports_storage_that_cannot_be_written(app: Flask, client: Any, 
     assert list(writable.iterdir()) == []  # the probe file is gone
 
 
+def test_readyz_checks_object_storage(app: Flask, client: Any, s3_server: Any) -> None:
+    bucket = s3_server.new_bucket()
+    app.config.update(s3_server.settings(bucket))
+    assert (client.get("/readyz").status_code, client.get("/readyz").get_data(as_text=True)) == (200, "ready\n")
+    app.config.update(s3_server.settings("portal-no-such-bucket"))
+    response = client.get("/readyz")
+    assert (response.status_code, response.get_data(as_text=True)) == (503, "not ready: storage\n")
+    assert s3_server.client().list_objects_v2(Bucket=bucket).get("KeyCount") == 0  # the probe writes nothing
+
+
 def test_readyz_reports_a_missing_master_key(app: Flask, client: Any, tmp_path: Path) -> None:
     # Production-like: the key file is named explicitly and is never created by the app.
     key_file = tmp_path / "secrets" / "master.key"

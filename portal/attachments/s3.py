@@ -245,6 +245,10 @@ class S3Storage:
                 removed += 1
         return removed
 
+    def check_ready(self) -> None:
+        """Readiness (/readyz): the bucket answers with these credentials; raises otherwise."""
+        self.client.head_bucket(Bucket=self.bucket)
+
     def describe(self) -> str:
         where = self.endpoint_url or "AWS"
         return f"S3 bucket {self.bucket} at {where}" + (f", prefix {self.prefix}" if self.prefix else "")
