@@ -199,7 +199,7 @@ def test_a_manifest_naming_another_owner_fails(app: Flask, world: Any, login_as:
 @pytest.mark.skipif(OPENSSL is None, reason="openssl binary not installed")
 def test_the_signature_bundle_verifies_with_openssl(app: Flask, world: Any, login_as: Any, b_file: Any,
                                                     consultation: uuid.UUID, tmp_path: Path) -> None:
-    b_id, data = b_file
+    b_id, _ = b_file
     client = login_as(app.test_client(), world.people["a_spoc"])
     response = client.get(f"/attachments/{b_id}/signature")
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/zip"
@@ -224,3 +224,17 @@ def test_the_wrap_sync_leaves_consultation_files_to_the_two_states(app: Flask, w
         assert attachments.sync_all(db.session) == (0, 0)
         db.session.remove()
     assert wrap_owners(app, b_id) == {A, B}
+
+
+def test_rotating_a_states_keys_rewraps_consultation_files(app: Flask, world: Any, login_as: Any,
+                                                           b_file: Any) -> None:
+    """Key rotation is owner-agnostic: B's new HPKE key opens the file, B's old signature still verifies."""
+    from portal.keys import service as keys
+
+    b_id, data = b_file
+    with app.app_context():
+        assert keys.rotate_owner(db.session, B).rewrapped == 1
+        db.session.remove()
+    client = login_as(app.test_client(), world.people["b_spoc"])
+    assert client.get(f"/attachments/{b_id}").get_data() == data
+    assert attachment_row(app, b_id).signer_key_version == 1
