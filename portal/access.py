@@ -250,7 +250,8 @@ def items_filter(user: User) -> ColumnElement[bool]:
 # were recorded under (0, before the first release, counts as version 1, which released them).
 # All of these filters need Item joined to the row they filter.
 
-def _released_at(user: User, number: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+def _released_at(user: User,
+                 number: InstrumentedAttribute[int] | InstrumentedAttribute[int | None]) -> ColumnElement[bool]:
     """Whether the item's version `number` went to `user` (0, recorded on the draft, means version 1,
     which released it; drafts themselves are seen only by their own state)."""
     release = case((number < 1, 1), else_=number)
@@ -272,7 +273,8 @@ def events_filter(user: User) -> ColumnElement[bool]:
 
 def attachments_filter(user: User) -> ColumnElement[bool]:
     """Attachments of items `user` sees, attached under a version released to them (then
-    can_read_attachment applies the file's own marking)."""
+    can_read_attachment applies the file's own marking). Joined to Item on item_id, so a
+    consultation's files never match (see consultation_attachments_filter)."""
     visible = and_(items_filter(user), _released_at(user, Attachment.item_version))
     if is_machine(user):
         return and_(visible, Item.kind.in_(machine_kinds(user, reading=True)))
@@ -724,6 +726,23 @@ def can_close(user: User, consultation: Consultation) -> bool:
     """The consulting state (B) records the outcome of its licensing decision."""
     return (can_view_consultation(user, consultation) and user.country_code == consultation.consulting_code
             and _step_allowed(consultation, ConsultationStep.CLOSE))
+
+
+def can_attach_to_consultation(user: User, consultation: Consultation) -> bool:
+    """Either state attaches files to the thread, as it writes in it: until the consultation is closed.
+    The file is wrapped for the two states only and signed by the uploader's state."""
+    return can_post_message(user, consultation)
+
+
+def consultation_attachments_filter(user: User) -> ColumnElement[bool]:
+    """Files of the consultations `user` takes part in (select Attachment joined to Consultation).
+    They carry the consultation's marking; its parties (no readers, no observers) may read any."""
+    return and_(Attachment.consultation_id.is_not(None), consultations_filter(user))
+
+
+def can_read_consultation_attachment(user: User, consultation: Consultation, attachment: Attachment) -> bool:
+    """The Python twin of consultation_attachments_filter for one file."""
+    return attachment.consultation_id == consultation.id and can_view_consultation(user, consultation)
 
 
 def can_record_own_denial(user: User, consultation: Consultation) -> bool:

@@ -106,6 +106,10 @@ def build(app: Flask, make_user: Any) -> Scenario:
         consultations.answer(db.session, dk, consultation, {"position": "objection",
                                                              "reasons": m("consultation answer")})
         s.add("consultation", consultation.id)
+        # FR attaches a file to the consultation (wrapped for DK and FR only).
+        consulted = attachments.store_attachment(db.session, fr, consultation, f"{m('consultation file name')}.pdf",
+                                                 io.BytesIO(pdf_bytes()))
+        s.add("attachment", consulted.id)
 
         withdrawn = sharing.create_draft(db.session, dk, ItemKind.DENIAL, denial_payload(
             title=f"Withdrawn {m('withdrawn title')}", tlp="AMBER"))

@@ -1,4 +1,5 @@
-"""Attachments: store (encrypt, sign, wrap for the audience), keep wraps equal to the audience, list.
+"""Attachments of items and consultations: store (encrypt, sign, wrap for the audience), keep
+wraps equal to the audience, list.
 
 Downloads and signature bundles are in portal.attachments.download. Every function takes the
 actor (or works below access checks, as `sync_wraps` does) and needs only an app context
@@ -28,6 +29,7 @@ from portal.errors import Forbidden
 from portal.keys import service as keys
 from portal.models.attachment import Attachment, AttachmentKeyWrap
 from portal.models.base import utcnow
+from portal.models.consultation import Consultation
 from portal.models.country import Country, CountryStatus
 from portal.models.item import Item, ItemVersion
 from portal.models.keys import SECRETARIAT_OWNER, KeyPurpose
@@ -115,6 +117,7 @@ def audience(session: Session, item: Item, release: Item | ItemVersion | None = 
 def release_version(session: Session, attachment: Attachment) -> ItemVersion | None:
     """The version that released the file: the one it was attached under (version 1 for a file
     attached to the draft); None while the item is unpublished."""
+    assert attachment.item_version is not None  # an item's file
     return session.scalar(select(ItemVersion).where(ItemVersion.item_id == attachment.item_id,
                                                     ItemVersion.version == max(attachment.item_version, 1)))
 
@@ -188,20 +191,109 @@ class LimitedReader:
         return n
 
 
-def store_attachment(session: Session, actor: User, item: Item, filename: str, source: Source, *,
+# --- owners: an item or a consultation ------------------------------------------------
+#
+# One mechanism for both: the owner decides who may attach, who signs, whom the data key is
+# wrapped for, the marking, and the manifest fields that name it. Item manifests keep exactly
+# the fields they always had (signatures made before stay valid); a consultation's file names
+# `consultation_id` (and the denial it is about) instead of `item_id`/`item_kind`/`item_version`.
+
+AttachmentOwner = Item | Consultation
+
+
+def owner_of(session: Session, attachment: Attachment) -> AttachmentOwner:
+    """The item or consultation the file belongs to (below access checks)."""
+    owner: AttachmentOwner | None
+    if attachment.consultation_id is not None:
+        owner = session.get(Consultation, attachment.consultation_id)
+    else:
+        assert attachment.item_id is not None
+        owner = session.get(Item, attachment.item_id)
+    assert owner is not None  # both foreign keys cascade: a file never outlives its owner
+    return owner
+
+
+def signers(owner: AttachmentOwner) -> frozenset[str]:
+    """The key owners whose signature a file of `owner` may carry: the item's originator; either
+    state of a consultation (the uploader's state signs, and both states may attach)."""
+    if isinstance(owner, Consultation):
+        return frozenset(owner.party_codes())
+    return frozenset({originator_owner(owner)})
+
+
+def consultation_reach(consultation: Consultation) -> frozenset[str]:
+    """A consultation's files are wrapped for its two states, never anyone else."""
+    return frozenset(consultation.party_codes())
+
+
+def owner_audit(owner: AttachmentOwner) -> dict[str, Any]:
+    """The audit detail naming a file's owner (an id only)."""
+    if isinstance(owner, Consultation):
+        return {"consultation_id": str(owner.id)}
+    return {"item_id": str(owner.id)}
+
+
+def _may_attach(actor: User, owner: AttachmentOwner) -> bool:
+    if isinstance(owner, Consultation):
+        return access.can_attach_to_consultation(actor, owner)
+    return access.can_attach(actor, owner)
+
+
+def _refusal(owner: AttachmentOwner) -> str:
+    if isinstance(owner, Consultation):
+        return "Only the two states' points of contact and officers attach files, until the consultation is closed."
+    return ("Only the originating state attaches files: its editors to drafts, its point of contact "
+            "to published items.")
+
+
+def _signer_for(actor: User, owner: AttachmentOwner) -> str:
+    if isinstance(owner, Consultation):
+        assert actor.country_code in owner.party_codes()  # _may_attach checked it
+        return str(actor.country_code)
+    return originator_owner(owner)
+
+
+def _new_file_reach(session: Session, owner: AttachmentOwner) -> frozenset[str]:
+    if isinstance(owner, Consultation):
+        return consultation_reach(owner)
+    return audience(session, owner).for_tlp(owner.tlp)
+
+
+def _lock_owner(session: Session, owner: AttachmentOwner) -> None:
+    if isinstance(owner, Consultation):
+        # Closing and uploading then happen one after the other: no file lands in a closed thread.
+        session.execute(select(Consultation.id).where(Consultation.id == owner.id).with_for_update())
+    else:
+        _lock_item(session, owner)
+
+
+def _owner_fields(owner: AttachmentOwner) -> dict[str, Any]:
+    """The manifest fields naming the owner, and the record's columns for it."""
+    if isinstance(owner, Consultation):
+        return {"consultation_id": str(owner.id), "denial_id": str(owner.denial_id)}
+    return {"item_id": str(owner.id), "item_kind": owner.kind.value, "item_version": owner.version}
+
+
+def _owner_columns(owner: AttachmentOwner) -> dict[str, Any]:
+    if isinstance(owner, Consultation):
+        return {"consultation_id": owner.id}
+    return {"item_id": owner.id, "item_version": owner.version}
+
+
+def store_attachment(session: Session, actor: User, owner: AttachmentOwner, filename: str, source: Source, *,
                      limit: int | None = None, store: AttachmentStore | None = None) -> Attachment:
-    """Encrypt, sign and store a file for `item`; on any failure nothing is left, in storage or database."""
-    if not access.can_attach(actor, item):
-        raise Forbidden("Only the originating state attaches files: its editors to drafts, its point of contact "
-                        "to published items.")
+    """Encrypt, sign and store a file for an item or a consultation; on any failure nothing is
+    left, in storage or database."""
+    if not _may_attach(actor, owner):
+        raise Forbidden(_refusal(owner))
     name = sanitise_filename(filename)
     reader = LimitedReader(source, limit or max_size())
     kind = detect(name, reader.head())
-    signer_owner = originator_owner(item)
+    signer_owner = _signer_for(actor, owner)
     # Keys made on first need are committed before the long write: no write lock is held while streaming.
     keys.active_key(session, signer_owner, KeyPurpose.SIGNING)
-    for owner in audience(session, item).for_tlp(item.tlp):
-        keys.active_key(session, owner, KeyPurpose.HPKE)
+    for key_owner in _new_file_reach(session, owner):
+        keys.active_key(session, key_owner, KeyPurpose.HPKE)
     session.commit()
 
     store = store or storage()
@@ -211,20 +303,20 @@ def store_attachment(session: Session, actor: User, item: Item, filename: str, s
     try:
         with store.stage() as staged:
             result = encrypt_stream(data_key, reader, staged)
-            # Lock the item: a concurrent audience change then either sees this file or is seen by it.
-            _lock_item(session, item)
-            session.refresh(item)
-            if not access.can_attach(actor, item):
-                raise Forbidden("The item changed while the file was uploading; it can no longer take files.")
+            # Lock the owner: a concurrent audience change (or closing) then either sees this file or is seen by it.
+            _lock_owner(session, owner)
+            session.refresh(owner)
+            if not _may_attach(actor, owner):
+                raise Forbidden(f"The {'consultation' if isinstance(owner, Consultation) else 'item'} changed "
+                                "while the file was uploading; it can no longer take files.")
             signer = keys.active_key(session, signer_owner, KeyPurpose.SIGNING)
             assert signer is not None
             fields = {
-                "format": MANIFEST_FORMAT,
-                "attachment_id": str(attachment_id), "item_id": str(item.id), "item_kind": item.kind.value,
-                "item_version": item.version, "filename": name, "media_type": kind.media_type,
+                "format": MANIFEST_FORMAT, "attachment_id": str(attachment_id), **_owner_fields(owner),
+                "filename": name, "media_type": kind.media_type,
                 "size": result.plaintext_size, "plaintext_sha256": result.plaintext_sha256,
                 "ciphertext_size": result.ciphertext_size, "ciphertext_sha256": result.ciphertext_sha256,
-                "chunk_size": CHUNK_SIZE, "tlp": item.tlp.value,
+                "chunk_size": CHUNK_SIZE, "tlp": owner.tlp.value,
                 "uploaded_by": str(actor.id), "uploader_name": actor.name,
                 "uploaded_at": utcnow().isoformat(timespec="seconds"),
                 "signer": signer_owner, "signing_key_version": signer.version,
@@ -233,19 +325,19 @@ def store_attachment(session: Session, actor: User, item: Item, filename: str, s
             manifest = canonical_manifest(fields)
             final_name = staged.name
             attachment = Attachment(
-                id=attachment_id, item_id=item.id, item_version=item.version, filename=name,
+                id=attachment_id, **_owner_columns(owner), filename=name,
                 media_type=kind.media_type, size=result.plaintext_size, plaintext_sha256=result.plaintext_sha256,
                 ciphertext_sha256=result.ciphertext_sha256, ciphertext_size=result.ciphertext_size,
                 storage_name=final_name, manifest=manifest, signature=sign_manifest(keys.private_key(signer), manifest),
-                signer_owner=signer_owner, signer_key_version=signer.version, tlp=item.tlp,
+                signer_owner=signer_owner, signer_key_version=signer.version, tlp=owner.tlp,
                 uploaded_by_id=actor.id, created_at=utcnow())
             session.add(attachment)
-            owners = sorted(audience(session, item).for_tlp(item.tlp))
-            for owner in owners:
-                attachment.wraps.append(_wrap_for(session, attachment_id, owner, data_key))
+            owners = sorted(_new_file_reach(session, owner))
+            for key_owner in owners:
+                attachment.wraps.append(_wrap_for(session, attachment_id, key_owner, data_key))
             audit.record(session, "attachment.uploaded", actor=actor, target_type="attachment", target_id=attachment_id,
-                         details={"item_id": str(item.id), "media_type": kind.media_type,
-                                  "size": result.plaintext_size, "tlp": item.tlp.value, "wraps": len(owners)})
+                         details={**owner_audit(owner), "media_type": kind.media_type,
+                                  "size": result.plaintext_size, "tlp": owner.tlp.value, "wraps": len(owners)})
             session.flush()
             staged.commit()
         session.commit()
@@ -335,7 +427,8 @@ def sync_all(session: Session) -> tuple[int, int]:
     stale marks set before it started. Returns (added, removed)."""
     started = utcnow()
     added = removed = 0
-    item_ids = list(session.scalars(select(Attachment.item_id).distinct()))
+    # A consultation's files are wrapped for its two states whatever the register says: not synced.
+    item_ids = list(session.scalars(select(Attachment.item_id).where(Attachment.item_id.is_not(None)).distinct()))
     for item_id in item_ids:
         item = session.get(Item, item_id)
         if item is None:
@@ -364,3 +457,12 @@ def attachments_for(session: Session, actor: User, item: Item) -> list[Attachmen
         .where(Attachment.item_id == item.id, access.attachments_filter(actor))
         .order_by(Attachment.created_at, Attachment.filename))
     return [a for a in rows if access.can_read_attachment(actor, item, a.tlp)]
+
+
+def consultation_attachments(session: Session, actor: User, consultation: Consultation) -> list[Attachment]:
+    """The files of a consultation, oldest first, for its two states' SPOCs and officers (else empty)."""
+    rows = session.scalars(
+        select(Attachment).join(Consultation, Consultation.id == Attachment.consultation_id)
+        .where(Attachment.consultation_id == consultation.id, access.consultation_attachments_filter(actor))
+        .order_by(Attachment.created_at, Attachment.filename))
+    return [a for a in rows if access.can_read_consultation_attachment(actor, consultation, a)]

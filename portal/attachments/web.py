@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.attachments.content import response_media_type
 from portal.attachments.download import Bundle, VerifiedFile
 from portal.attachments.multipart import MalformedUpload, MultipartStream
-from portal.attachments.service import max_size
+from portal.attachments.service import AttachmentOwner, max_size
 from portal.models.attachment import Attachment
 from portal.models.item import Item
 from portal.sharing.schema import KIND_SLUGS
@@ -61,12 +61,13 @@ def _validate_csrf(token: str | None) -> None:
             raise CSRFError("The referrer does not match the host.")
 
 
-def receive_upload(item: Item, *, check_csrf: bool) -> Attachment:
-    """Stream the request's file into an encrypted, signed attachment of `item`. On a refusal the
-    rest of the body is read first, so the client gets the answer rather than a reset connection."""
+def receive_upload(owner: AttachmentOwner, *, check_csrf: bool) -> Attachment:
+    """Stream the request's file into an encrypted, signed attachment of an item or a consultation.
+    On a refusal the rest of the body is read first, so the client gets the answer rather than a
+    reset connection."""
     try:
         stream = open_upload(check_csrf=check_csrf)
-        attachment = attachments.store_attachment(db.session, current_user, item, stream.filename or "", stream)
+        attachment = attachments.store_attachment(db.session, current_user, owner, stream.filename or "", stream)
         stream.finish()
     except PortalError:
         drain()
@@ -107,11 +108,16 @@ def item_url(item: Item) -> str:
     return url_for("main.home")
 
 
+def _str_or_none(value: object | None) -> str | None:
+    return None if value is None else str(value)
+
+
 def describe(attachment: Attachment) -> dict[str, Any]:
     """The attachment as the API returns it."""
     uploader = attachment.uploaded_by
     return {
-        "id": str(attachment.id), "item_id": str(attachment.item_id), "item_version": attachment.item_version,
+        "id": str(attachment.id), "item_id": _str_or_none(attachment.item_id), "item_version": attachment.item_version,
+        "consultation_id": _str_or_none(attachment.consultation_id),
         "filename": attachment.filename, "media_type": attachment.media_type, "size": attachment.size,
         "sha256": attachment.plaintext_sha256, "ciphertext_sha256": attachment.ciphertext_sha256,
         "tlp": attachment.tlp.value, "created_at": attachment.created_at.isoformat(),

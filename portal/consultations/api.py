@@ -9,6 +9,8 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from portal.api.body import json_body
+from portal.attachments import service as attachments
+from portal.attachments import web
 from portal.consultations import service
 from portal.extensions import csrf, db
 
@@ -53,3 +55,23 @@ def close(consultation_id: uuid.UUID) -> Any:
     consultation = service.get_visible(db.session, current_user, consultation_id)
     service.close(db.session, current_user, consultation, json_body())
     return jsonify(service.record(consultation))
+
+
+@bp.get("/<uuid:consultation_id>/attachments")
+def list_attachments(consultation_id: uuid.UUID) -> Any:
+    """The consultation's files (download and signature links go to /api/v1/attachments/<id>)."""
+    consultation = service.get_visible(db.session, current_user, consultation_id)
+    return jsonify(attachments=[web.describe(a) for a in
+                                attachments.consultation_attachments(db.session, current_user, consultation)])
+
+
+@bp.post("/<uuid:consultation_id>/attachments")
+def upload_attachment(consultation_id: uuid.UUID) -> Any:
+    """Attach a file (multipart/form-data, field `file`); answers 201 with the attachment."""
+    consultation = service.get_visible(db.session, current_user, consultation_id)
+    attachment = web.receive_upload(consultation, check_csrf=False)
+    described = web.describe(attachment)
+    response = jsonify(described)
+    response.status_code = 201
+    response.headers["Location"] = described["links"]["download"]
+    return response

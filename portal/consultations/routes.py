@@ -4,14 +4,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal import access
+from portal.attachments import service as attachments
+from portal.attachments import web
 from portal.consultations import service
 from portal.consultations.forms import AnswerForm, CloseForm, MessageForm, OpenForm
 from portal.countries import service as countries
 from portal.errors import NotFound, ValidationFailed
-from portal.extensions import db
+from portal.extensions import csrf, db
 from portal.forms import apply_errors
 from portal.models.base import utcnow
 from portal.models.consultation import Consultation
@@ -64,6 +67,8 @@ def _detail(consultation: Consultation, **forms: Any) -> Any:
         "consultations/detail.html", consultation=consultation, today=utcnow().date(),
         message_form=forms.get("message_form") or MessageForm(), answer_form=forms.get("answer_form") or AnswerForm(),
         close_form=forms.get("close_form") or CloseForm(), labels=sharing_schema.labels_for(consultation.denial.kind),
+        attachments=attachments.consultation_attachments(db.session, current_user, consultation),
+        can_attach=access.can_attach_to_consultation(current_user, consultation),
         country_names={c.code: c.name for c in countries.list_countries(db.session)})
 
 
@@ -115,3 +120,20 @@ def close(consultation_id: uuid.UUID) -> Any:
             flash("The consultation is closed.", "success")
             return redirect(url_for("consultations.detail", consultation_id=consultation.id))
     return _detail(consultation, close_form=form), 422
+
+
+@bp.post("/<uuid:consultation_id>/attachments")
+def upload_attachment(consultation_id: uuid.UUID) -> Any:
+    """Attach a file to the thread: encrypted for the two states, signed by the uploader's state."""
+    consultation = service.get_visible(db.session, current_user, consultation_id)
+    attachment = web.receive_upload(consultation, check_csrf=True)
+    flash(f"“{attachment.filename}” was attached: encrypted for the two states and signed.", "success")
+    target = url_for("consultations.detail", consultation_id=consultation.id)
+    if request.accept_mimetypes.best == "application/json":  # the upload script shows the outcome in place
+        return jsonify({"redirect": target, "attachment": {"id": str(attachment.id), "filename": attachment.filename}})
+    return redirect(target, 303)
+
+
+# CSRF is checked by web.open_upload as the body streams in: the global hook would read
+# request.form and so buffer the whole file first.
+csrf.exempt(upload_attachment)

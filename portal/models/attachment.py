@@ -1,10 +1,10 @@
-"""Encrypted, signed files attached to shared items, and the per-state wraps of their data keys."""
+"""Encrypted, signed files attached to shared items or to consultations, and the per-state wraps of their data keys."""
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, new_uuid, str_enum, utcnow
@@ -13,13 +13,24 @@ from portal.models.user import User
 
 
 class Attachment(Base):
-    """One file. Its content lives encrypted in storage; `manifest` holds the exact signed bytes."""
+    """One file. Its content lives encrypted in storage; `manifest` holds the exact signed bytes.
+
+    It belongs to exactly one owner: a shared item (with the item's version it was attached
+    under) or a consultation between two states (wrapped for those two states only).
+    """
 
     __tablename__ = "attachments"
+    __table_args__ = (
+        CheckConstraint("(item_id IS NOT NULL AND item_version IS NOT NULL AND consultation_id IS NULL)"
+                        " OR (item_id IS NULL AND item_version IS NULL AND consultation_id IS NOT NULL)",
+                        name="one_owner"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_uuid)
-    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    item_version: Mapped[int]  # the item's version when the file was attached
+    item_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    item_version: Mapped[int | None]  # the item's version when the file was attached
+    consultation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(255))  # sanitised
     media_type: Mapped[str] = mapped_column(String(120))  # detected from the content
     size: Mapped[int] = mapped_column(BigInteger)
