@@ -293,3 +293,25 @@ def test_unknown_item_ids_are_404(app: Flask, make_user: Any, login_as: Any) -> 
     assert client.get("/denials/not-a-uuid").status_code == 404
     assert client.get("/weapons/").status_code == 404
     assert client.get("/denials/export.xml").status_code == 404
+
+
+def test_search_results_are_newest_first_across_kinds(app: Flask, make_user: Any, login_as: Any) -> None:
+    """Search pages in the list order (newest first, all kinds together), not by relevance: the
+    database walks its date index and stops at the page, whatever the number of matches."""
+    spoc = make_user("spoc", "NO")
+    word = helpers.unique_word()
+    made = [helpers.make_item(app, spoc, kind, title=f"Ordered {word} {n}")
+            for n, kind in enumerate(("denial", "threat_notice", "document", "denial", "threat_notice"))]
+    published = {item_id: datetime(2025, 3, day, tzinfo=UTC) for item_id, day in zip(made, (4, 1, 5, 2, 3))}
+    with app.app_context():
+        for item_id, at in published.items():
+            db.session.get(Item, item_id).published_at = at
+        db.session.commit()
+        db.session.remove()
+    newest_first = [str(i) for i in sorted(made, key=lambda i: published[i], reverse=True)]
+    client = login_as(app.test_client(), make_user("reader", "DK"))
+    seen: list[str] = []
+    for number in (1, 2, 3):
+        html = client.get("/search", query_string={"q": word, "per_page": 2, "page": number}).get_data(as_text=True)
+        seen += sorted((i for i in newest_first if i in html), key=html.index)
+    assert seen == newest_first
