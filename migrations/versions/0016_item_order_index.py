@@ -11,7 +11,7 @@ FTS5 table links to items by item_id, which must be read from the FTS content ro
 match (~160 ms for 24,000 matches), so it still looks items up by id and sorts them.
 
 Revision ID: 0016
-Revises: 0015
+Revises: 0017
 Create Date: 2026-12-01
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0016'
-down_revision = '0015'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
