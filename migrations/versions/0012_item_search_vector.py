@@ -7,7 +7,7 @@ makes the per-row test cheap whichever plan is chosen, so a search for a common 
 about what a rare one does. SQLite keeps its FTS5 table. Unmodelled on purpose (PostgreSQL only).
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-27
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0012'
-down_revision = '0007'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@
 The register edit marks the state; the outbox worker (or `keys sync-wraps`) walks every file
 and clears the mark, so no web request re-wraps the whole store.
 
-Revision ID: 0013
-Revises: 0008
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from alembic import op
 
 import portal.models.base
 
-revision = '0013'
-down_revision = '0008'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

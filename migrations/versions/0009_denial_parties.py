@@ -3,8 +3,8 @@
 Backfills the parties of denials already published, with the same normalisation the
 sharing service uses (portal.screening.normalise is pure, so importing it here is safe).
 
-Revision ID: 0010
-Revises: 0013
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-27
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010'
-down_revision = '0013'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ The sign-in steps reserve attempts in SQL before checking them (finding 2 of the
 review); the code step also claims this column so replays of one pending-login cookie are
 checked one after another, never in parallel.
 
-Revision ID: 0008
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-27
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 import portal.models.base
 
-revision = '0008'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None

@@ -4,8 +4,8 @@
 exactly one owner. Existing rows are item files and stay as they are (their signed manifests
 are not touched).
 
-Revision ID: 0017
-Revises: 0018
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-01
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0017'
-down_revision = '0018'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

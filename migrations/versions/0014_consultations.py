@@ -1,8 +1,8 @@
 """consultations: the consultations between two states about a denial, their messages, grant
 notices; and the alert topic "consultations" (the CHECK constraint of alert_topic columns widens)
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import portal.models.base
 
 
-revision = '0015'
-down_revision = '0014'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """screenings: each screening run, kept for the screener's state (counts and results)
 
-Revision ID: 0014
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-30
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 import portal.models.base
 
-revision = '0014'
+revision = '0013'
 down_revision = '0012'
 branch_labels = None
 depends_on = None

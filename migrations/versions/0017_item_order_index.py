@@ -10,16 +10,16 @@ so it lives here and not in the models. SQLite's planner does not use it for sea
 FTS5 table links to items by item_id, which must be read from the FTS content row for every
 match (~160 ms for 24,000 matches), so it still looks items up by id and sorts them.
 
-Revision ID: 0016
-Revises: 0017
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-01
 """
 from __future__ import annotations
 
 from alembic import op
 
-revision = '0016'
-down_revision = '0017'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """machine clients: OAuth2 clients of a state (client credentials), their access tokens, and
 the client-assertion ids already used
 
-Revision ID: 0018
-Revises: 0015
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-11-30
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import portal.models.base
 
 
-revision = '0018'
-down_revision = '0015'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -6,16 +6,16 @@ see. One person may sit in two states' delegations; each state checks only its o
 
 Downgrading fails if the same address is then registered by two states for one meeting.
 
-Revision ID: 0009
-Revises: 0010
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-27
 """
 from __future__ import annotations
 
 from alembic import op
 
-revision = '0009'
-down_revision = '0010'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

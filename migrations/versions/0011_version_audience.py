@@ -6,8 +6,8 @@ current audience, narrowed by what the version's own marking allowed at the time
 version never went to all subscribing states, only CLEAR/GREEN ones to observers); agenda
 versions from the meeting's current invitation.
 
-Revision ID: 0007
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-27
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
