@@ -136,7 +136,8 @@ def shown_results(session: Session, actor: User, screening: Screening) -> list[S
             item = visible.get(uuid.UUID(m["denial_id"]))
             if item is not None:
                 kept.append({**m, "tlp": item.tlp.value, "title": item.title,
-                             "inactive": m["denial_status"] not in IN_FORCE})
+                             "inactive": m["denial_status"] not in IN_FORCE,
+                             "may_consult": access.can_open_consultation(actor, item)})
         shown.append(ShownResult(r["index"], r["input"], kept, len(r["matches"]) - len(kept)))
     return shown
 

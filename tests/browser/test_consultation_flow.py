@@ -1,5 +1,5 @@
-"""Consultations in real Chromium: an FR officer consults DK from DK's denial page; DK's SPOC
-answers; the officer closes it as granted with reasons; a Norwegian officer (in the denial's
+"""Screening and consultations in real Chromium: an FR officer uploads a CSV of an applicant's
+parties, finds a hit on DK's denial and consults DK from the match; DK's SPOC answers; the officer closes it as granted with reasons; a Norwegian officer (in the denial's
 audience) is notified and reads B's reasons on the denial's page."""
 from __future__ import annotations
 
@@ -25,11 +25,19 @@ def test_consult_answer_grant_and_the_audience_hears(live_server: LiveServer, li
                                   title="Denial of IMSI catchers (Lighthouse case)")
     denial_url = f"{url}/denials/{denial_id}"
 
-    # The French officer opens a consultation from the denial's page.
+    # The French officer screens the applicant's parties (a CSV, names spelt as the French file
+    # has them), finds DK's denial among the hits and consults DK from the match.
     page = fr_page = new_page()
     sign_in(page, url, fr_officer)
-    page.goto(denial_url)
-    page.get_by_role("link", name="Consult the denying state").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Screen parties").click()
+    csv_body = ("name,aliases,country,address\n"
+                "Exemplar Surveillance SA,,FR,\n"
+                "MINISTRY OF HOME AFFAIRS - SPECIAL BRANCH,MoHA SB,MM,Nay Pyi Taw\n").encode()
+    page.get_by_label("Or upload a CSV file").set_input_files(
+        {"name": "applicant.csv", "mimeType": "text/csv", "buffer": csv_body})
+    page.get_by_role("button", name="Screen").click()
+    expect(page.get_by_role("link", name="Denial of IMSI catchers (Lighthouse case)", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Consult the denying state about Denial of IMSI catchers (Lighthouse case)").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Consult Denmark")
     expect(page.get_by_label("End user", exact=True)).to_have_value("Ministry of Home Affairs, Special Branch")
     page.get_by_label("Applicant (exporter)", exact=True).fill("Exemplar Surveillance SA")
