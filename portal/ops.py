@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import os
-import secrets
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -61,19 +58,7 @@ def _database_ready() -> None:
 def _storage_ready() -> None:
     from portal.attachments import service as attachments
 
-    store = attachments.storage()
-    check = getattr(store, "check_ready", None)
-    if callable(check):  # a backend that knows how to test itself (an object store)
-        check()
-        return
-    # A folder: create and remove a temporary file (the ".tmp-" prefix the sweeper knows).
-    probe = Path(store.root) / f".tmp-ready-{secrets.token_hex(8)}"
-    fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, b"ready")
-    finally:
-        os.close(fd)
-        probe.unlink(missing_ok=True)
+    attachments.storage().check_ready()
 
 
 def _keys_ready() -> None:

@@ -58,14 +58,14 @@ def count_cap() -> int:
     return int(current_app.config.get("COUNT_CAP") or DEFAULT_COUNT_CAP)
 
 
-def capped_count_query(query: Select[Any], cap: int) -> Select[tuple[int]]:
+def capped_count_query(query: Select[Any], cap: int) -> Select[int]:
     """COUNT over at most cap + 1 rows of `query`: the database stops scanning at the cap."""
     return select(func.count()).select_from(query.order_by(None).limit(cap + 1).subquery())
 
 
 def capped_count(session: Session, query: Select[Any], cap: int) -> tuple[int, bool]:
     """(count, more): the exact count up to `cap`, else (cap, True)."""
-    found = session.scalar(capped_count_query(query, cap)) or 0
+    found: int = session.scalar(capped_count_query(query, cap)) or 0
     return min(found, cap), found > cap
 
 

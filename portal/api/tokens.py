@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from portal import audit
 from portal.errors import NotFound, ValidationFailed
 from portal.models.api_token import ApiToken
-from portal.models.base import utcnow
+from portal.models.base import rowcount, utcnow
 from portal.models.user import User, UserStatus
 
 PREFIX = "echri_"  # recognisable in logs and by secret scanners
@@ -58,10 +58,9 @@ def revoke_token(session: Session, user: User, token_id: uuid.UUID) -> None:
 
 def revoke_all(session: Session, user_id: uuid.UUID, now: datetime) -> int:
     """Revoke every token of the user (not committed); returns how many were still live."""
-    live = session.execute(
+    live = rowcount(session.execute(
         update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
-        .values(revoked_at=now).execution_options(synchronize_session=False)
-    ).rowcount or 0
+        .values(revoked_at=now).execution_options(synchronize_session=False)))
     # Expired ones too, so that nothing unrevoked is left behind to reason about later.
     session.execute(
         update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))

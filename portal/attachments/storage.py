@@ -104,6 +104,10 @@ class AttachmentStore(Protocol):
 
     def describe(self) -> str: ...
 
+    def check_ready(self) -> None:
+        """Raise unless files can be stored now (for /readyz)."""
+        ...
+
 
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
@@ -235,6 +239,16 @@ class Storage:
             except FileNotFoundError:
                 pass
         return removed
+
+    def check_ready(self) -> None:
+        """Create and remove a temporary file (the ".tmp-" prefix the sweeper knows)."""
+        probe = self.root / f"{_TEMP_PREFIX}ready-{secrets.token_hex(8)}"
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, b"ready")
+        finally:
+            os.close(fd)
+            probe.unlink(missing_ok=True)
 
     def describe(self) -> str:
         return f"local folder {self.root}"

@@ -1,7 +1,7 @@
 """Password hashing (argon2id) and the password policy (length and common passwords only)."""
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,7 +15,7 @@ class PasswordPolicyError(ValueError):
     """The chosen password is not acceptable; the message says why, for the user."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 

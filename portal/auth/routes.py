@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from portal.auth import service, totp
@@ -159,8 +159,7 @@ def login_enrol() -> Any:
     return _enrol_page(user, form)
 
 
-@bp.post("/logout")
-@login_required
+@bp.post("/logout")  # signed-in users only: not in access.PUBLIC_ENDPOINTS
 def logout() -> Response:
     service.logout(db.session, current_user, session.get("sid", ""))
     logout_user()

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from portal import audit, mail
 from portal.auth import sessions, totp
 from portal.auth.passwords import Passwords
-from portal.models.base import UTCDateTime, utcnow
+from portal.models.base import UTCDateTime, rowcount, utcnow
+from portal.urls import external_url
 from portal.models.user import AccountToken, TokenPurpose, User, UserStatus
 
 GENERIC_LOGIN_ERROR = (
@@ -207,13 +208,13 @@ def verify_totp_login(
         _register_failure(session, user, attempt, "totp")
         raise AuthError(GENERIC_LOGIN_ERROR)
     # Compare-and-set so two requests racing with the same code cannot both succeed.
-    claimed = session.execute(
+    claimed = rowcount(session.execute(
         update(User)
         .where(User.id == user.id)
         .where((User.totp_last_counter.is_(None)) | (User.totp_last_counter < step))
         .values(totp_last_counter=step)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if not claimed:
         session.rollback()
         _register_failure(session, user, attempt, "totp")
@@ -253,11 +254,11 @@ def confirm_enrolment(
     if step is None:
         _register_failure(session, user, attempt, "totp_enrolment")
         raise AuthError("That code is not right. Check the time on your device and try the next code.")
-    claimed = session.execute(
+    claimed = rowcount(session.execute(
         update(User).where(User.id == user.id, User.totp_enrolled_at.is_(None))
         .values(totp_last_counter=step, totp_enrolled_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ))
     if not claimed:
         session.rollback()
         _register_failure(session, user, attempt, "totp_enrolment")
@@ -326,10 +327,6 @@ def send_link_mail(user: User, subject: str, template: str, link: str) -> None:
         raise MailNotSent(str(error)) from error
 
 
-def link_url(path: str) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + path
-
-
 def request_password_reset(session: Session, email: str) -> None:
     """E-mail a reset link when the address belongs to an active account; silent otherwise."""
     now = utcnow()
@@ -342,7 +339,7 @@ def request_password_reset(session: Session, email: str) -> None:
     recent = session.scalar(select(func.count()).select_from(AccountToken).where(
         AccountToken.user_id == user.id, AccountToken.purpose == TokenPurpose.PASSWORD_RESET,
         AccountToken.created_at > now - RESET_MAIL_WINDOW))
-    if recent >= RESET_MAILS_PER_WINDOW:
+    if (recent or 0) >= RESET_MAILS_PER_WINDOW:
         # Nobody can flood a colleague's mailbox through this form; the answer looks the same.
         audit.record(session, "password.reset_throttled", actor_label=user.email, target_type="user",
                      target_id=user.id)
@@ -354,7 +351,7 @@ def request_password_reset(session: Session, email: str) -> None:
     session.commit()
     try:
         send_link_mail(user, "Reset your ECHRI Portal password", "password_reset",
-                       link_url(f"/password/reset/{token}"))
+                       external_url("auth.reset_password", token=token))
     except MailNotSent:
         pass  # logged; the visitor sees the same answer either way and can ask again
 
@@ -371,10 +368,10 @@ def set_password_with_token(
     user = record.user
     passwords().check_policy(new_password, context=[user.email, user.name])
     # Claim the token atomically: a double submit cannot use it twice.
-    claimed = session.execute(
+    claimed = rowcount(session.execute(
         update(AccountToken).where(AccountToken.id == record.id, AccountToken.used_at.is_(None))
         .values(used_at=now)
-    ).rowcount
+    ))
     if not claimed:
         session.rollback()
         raise AuthError("This link has expired or has already been used. Ask for a new one.")

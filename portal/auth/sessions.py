@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.api import tokens
+from portal.models.base import rowcount
 from portal.models.user import User, UserSession, UserStatus
 
 TOUCH_INTERVAL = timedelta(seconds=60)  # write last_seen at most once a minute per session
@@ -68,7 +69,7 @@ def revoke_all(session: Session, user_id: uuid.UUID, now: datetime, keep_token: 
     )
     if keep_token is not None:
         statement = statement.where(UserSession.id != token_digest(keep_token))
-    return session.execute(statement.values(revoked_at=now)).rowcount or 0
+    return rowcount(session.execute(statement.values(revoked_at=now)))
 
 
 @dataclass(frozen=True)

@@ -272,7 +272,7 @@ def cancel(session: Session, actor: User, meeting: Meeting, reason: str) -> int:
     """Cancel a meeting before it is held; invited SPOCs of an announced meeting get a cancellation."""
     reason = reason.strip()
     _require_manager(actor)
-    if meeting.is_open_for_changes and not reason or len(reason) > MAX_REASON:
+    if (meeting.is_open_for_changes and not reason) or len(reason) > MAX_REASON:
         message = ("Give the reason for the cancellation." if not reason
                    else f"Use at most {MAX_REASON:,} characters.")
         raise ValidationFailed(message, {"reason": message})

@@ -6,8 +6,9 @@ searched or exported that the actor could not open.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Mapping
+from datetime import date, datetime, time, timedelta, UTC
+from typing import Any
+from collections.abc import Mapping
 
 from sqlalchemy import Select, distinct, false, func, select
 from sqlalchemy.orm import Session
@@ -61,9 +62,9 @@ def apply_filters(session: Session, query: Select[Item], kind: ItemKind | None, 
         query = query.where(Item.denial_status == DenialStatus(status), Item.status == ItemStatus.PUBLISHED)
     start, end = _date(args.get("from")), _date(args.get("to"))
     if start:
-        query = query.where(Item.published_at >= datetime.combine(start, time.min, timezone.utc))
+        query = query.where(Item.published_at >= datetime.combine(start, time.min, UTC))
     if end and end < date.max:  # "to" takes its whole day; up to the last day of the calendar is no bound at all
-        query = query.where(Item.published_at < datetime.combine(end + timedelta(days=1), time.min, timezone.utc))
+        query = query.where(Item.published_at < datetime.combine(end + timedelta(days=1), time.min, UTC))
     text = str(args.get("q") or "").strip()
     if text:
         condition = search.matches(session, text)

@@ -5,9 +5,11 @@ import csv
 import io
 import json
 import uuid
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_login import current_user
 from werkzeug.routing import BaseConverter, ValidationError
 
@@ -44,7 +46,9 @@ class KindConverter(BaseConverter):
         return schema.KIND_SLUGS[ItemKind(value)]
 
 
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("kind", KindConverter))
+@bp.record_once
+def _register_kind_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("kind", KindConverter)
 
 
 @bp.app_context_processor
@@ -102,7 +106,7 @@ def new(kind: ItemKind) -> Any:
     form = _build_form(kind, _consultation_prefill(prefill) if prefill else None)
     if form.validate_on_submit():
         try:
-            item = service.create_draft(db.session, current_user, kind, form.payload())  # type: ignore[attr-defined]
+            item = service.create_draft(db.session, current_user, kind, form.payload())
         except ValidationFailed as error:
             _show_errors(form, error)
         else:
@@ -177,9 +181,9 @@ def _edit_or_amend(item: Item, mode: str) -> Any:
     if form.validate_on_submit():
         try:
             if mode == "edit":
-                service.update_draft(db.session, current_user, item, form.payload())  # type: ignore[attr-defined]
+                service.update_draft(db.session, current_user, item, form.payload())
             else:
-                service.amend(db.session, current_user, item, form.payload(),  # type: ignore[attr-defined]
+                service.amend(db.session, current_user, item, form.payload(),
                               note_form.change_note.data or "")
         except ValidationFailed as error:
             note_form.change_note.errors = [error.fields["change_note"]] if "change_note" in error.fields else []

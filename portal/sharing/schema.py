@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Collection
+from typing import Any
+from collections.abc import Collection
 
 from portal import validation
 from portal.errors import ValidationFailed

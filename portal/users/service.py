@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from portal import access, audit
 from portal.auth import sessions
-from portal.auth.service import issue_account_token, link_url, normalise_email, send_link_mail, passwords
+from portal.auth.service import issue_account_token, normalise_email, passwords, send_link_mail
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.models.base import utcnow
+from portal.urls import external_url
 from portal.models.country import Country
 from portal.models.user import Role, TokenPurpose, User, UserStatus
 from portal.pagination import Page, paginate
@@ -96,7 +97,7 @@ def invite(
                  details={"role": role.value, "country": user.country_code})
     session.commit()
     send_link_mail(user, "You are invited to the ECHRI Portal", "invitation",
-                   link_url(f"/invitation/{token}"))
+                   external_url("auth.accept_invitation", token=token))
     return user
 
 
@@ -180,4 +181,4 @@ def resend_invitation(session: Session, actor: User, target: User) -> None:
     audit.record(session, "user.invitation_resent", actor=actor, target_type="user", target_id=target.id)
     session.commit()
     send_link_mail(target, "You are invited to the ECHRI Portal", "invitation",
-                   link_url(f"/invitation/{token}"))
+                   external_url("auth.accept_invitation", token=token))
