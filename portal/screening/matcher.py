@@ -14,13 +14,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from portal.models.item import DenialStatus, Item, ItemKind, ItemStatus
 from portal.models.screening import DenialParty, DenialPartyKey, DenialPartyName
-from portal.screening.normalise import NormalName, index_keys, normalise
+from portal.screening.normalise import NormalName, index_keys, normalise, script_of
 
 # Chosen with bench/screening.py (100,000 synthetic denial parties, 1,000 applicants, 30% variants;
 # negatives at least three edits from any denied name): 0.75 → recall 0.94, precision 0.80;
@@ -73,6 +73,7 @@ class _Candidate:
     name: str
     party_name: str
     normalised: str
+    raw: str
     sorted_key: str
     phonetic_key: str
     consonant_key: str
@@ -82,16 +83,32 @@ class _Candidate:
 
 
 def _similarity(a: str, b: str) -> float:
-    return float(Levenshtein.normalized_similarity(a, b))
+    # OSA: a swapped pair of letters is one typo, not two.
+    return float(OSA.normalized_similarity(a, b))
 
 
-def _token_overlap(a: Sequence[str], b: Sequence[str]) -> float:
-    """Share of the longer name's tokens that have a close counterpart in the other name."""
+def _reach(token: str) -> int:
+    """Typos a word of this length may carry and still be the same word: none in two letters,
+    one up to six, two from seven (a syllable more or less is another name: Tramar, Tramarrin)."""
+    return 0 if len(token) <= 2 else 1 if len(token) <= 6 else 2
+
+
+def _token_overlap(views: Sequence[tuple[Sequence[str], Sequence[str]]]) -> float:
+    """Share of the longer name's words that are, in some view, within typing distance of a word
+    of the other name."""
+    a, b = views[0]
     if not a or not b:
         return 0.0
-    longer, shorter = (a, b) if len(a) >= len(b) else (b, a)
-    found = sum(1 for t in longer if max(_similarity(t, u) for u in shorter) >= 0.75)
-    return found / len(longer)
+    longer = 0 if len(a) >= len(b) else 1
+    found = 0
+    for i in range(len(views[0][longer])):
+        for view in views:
+            token, others = view[longer][i], view[1 - longer]
+            reach = _reach(token)
+            if any(OSA.distance(token, u, score_cutoff=reach) <= reach for u in others):
+                found += 1
+                break
+    return found / len(views[0][longer])
 
 
 def _frame_similarity(a: list[str], b: list[str]) -> float:
@@ -103,20 +120,30 @@ def _frame_similarity(a: list[str], b: list[str]) -> float:
     return max(_similarity(first, " ".join(b[i:] + b[:i])) for i in range(len(b)))
 
 
+def _name_similarity(a: Sequence[str], b: Sequence[str]) -> float:
+    """Whole names compared with word order ignored, and joined (Hua Wei / Huawei)."""
+    return max(_similarity(" ".join(sorted(a)), " ".join(sorted(b))), _similarity("".join(a), "".join(b)))
+
+
 def score_pair(query: NormalName, query_country: str | None, candidate: _Candidate) -> tuple[float, dict[str, float | None]]:
     """The score in [0, 1] of one screened name against one denial party name, and its features."""
     tokens = candidate.normalised.split()
-    name_similarity = max(_similarity(query.sorted_key, candidate.sorted_key),
-                          _similarity(query.joined, "".join(tokens)))
+    raw = candidate.raw.split()
+    same_script = query.script != "latin" and query.script == script_of(candidate.name)
+    # Two names in the same non-Latin script went through the same transliteration: no
+    # romanisation variant to fold, so the unfolded words are compared (Щ is not С).
+    views: list[tuple[Sequence[str], Sequence[str]]] = [(query.raw, raw)] if same_script else \
+        [(query.tokens, tokens), (query.raw, raw)]
+    name_similarity = max(_name_similarity(q, c) for q, c in views)
     phonetic = _similarity(query.phonetic_key, candidate.phonetic_key)
     consonant = _frame_similarity(query.consonant_key.split(), candidate.consonant_key.split())
-    overlap = _token_overlap(query.tokens, tokens)
+    overlap = _token_overlap(views)
     if query.abjad != candidate.abjad:
         # One side was written without most vowels: compare what both spellings keep. The
         # metaphone of an unvowelled spelling says little, so the frames carry the score.
         score = max(name_similarity, 0.75 * consonant + 0.25 * max(name_similarity, phonetic))
     else:
-        score = max(name_similarity, 0.7 * name_similarity + 0.3 * phonetic)
+        score = name_similarity if same_script else max(name_similarity, 0.7 * name_similarity + 0.3 * phonetic)
         if len(query.tokens) == len(tokens):
             # Same words but one of them clearly different (Sergei Kachiov / Sergei Kovchiov):
             # a shared given name or common word must not carry the match.
@@ -200,7 +227,7 @@ def screen(session: Session, visible: ColumnElement[bool], parties: Sequence[Inp
     for chunk in _chunks(sorted(wanted)):
         rows = session.execute(
             select(DenialPartyName.id, DenialPartyName.party_id, DenialPartyName.item_id, DenialPartyName.name,
-                   DenialParty.name, DenialPartyName.normalised, DenialPartyName.sorted_key,
+                   DenialParty.name, DenialPartyName.normalised, DenialPartyName.raw, DenialPartyName.sorted_key,
                    DenialPartyName.phonetic_key, DenialPartyName.consonant_key, DenialPartyName.abjad,
                    DenialParty.country, Item.denial_status)
             .join(DenialParty, DenialParty.id == DenialPartyName.party_id)

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
 import jellyfish
 from anyascii import anyascii
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 # Legal forms, written as the words they become after transliteration and folding, joined
 # without spaces so "L.L.C.", "l l c" and "LLC", or "you xian gong si" and "youxian gongsi"
@@ -51,12 +54,30 @@ _VOWELS = re.compile(r"[aeiouyw]")
 
 LEGAL_FORMS = frozenset(NON_ALNUM.sub("", f) for f in LEGAL_FORMS_TEXT)
 MAX_LEGAL_SPAN = 6
+# Legal forms long enough that one typo (two from this length on) still leaves them unmistakable
+# ("Youixan Gongsi", "Limted"): shorter ones (AG, OOO, Oy) stay exact, a typo in them is a name.
+FUZZY_LEGAL_MIN = 6
+FUZZY_LEGAL_TWO_EDITS = 7
+_FUZZY_LEGAL_WORDS = sorted({f for f in LEGAL_FORMS if len(f) >= FUZZY_LEGAL_MIN} | {
+    "youxian", "gongsi", "jituan", "limited", "company", "liability", "corporation", "incorporated",
+    "obshchestvo", "aktsionernoe", "ogranichennoi", "ogranichennoy", "otvetstvennostiu", "otvetstvennostyu"})
 
 
 # The Arabic article written onto its word (الحداد); Latin files write it apart (Al-Haddad)
 # or leave it out, so both sides drop it.
 ARABIC_ARTICLE = re.compile(r"(?<![\u0600-\u06ff])ال(?=[\u0600-\u06ff]{2})")
-ARTICLES = frozenset({"al", "el"})
+# "l" is what one dropped letter leaves of al-/el- (l-Haddad); a lone initial L says little either.
+ARTICLES = frozenset({"al", "el", "l"})
+CYRILLIC = re.compile(r"[\u0400-\u052f]")
+GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
+
+
+def script_of(text: str) -> str:
+    """The script a name is written in: han, abjad, cyrillic, greek or latin (anything else)."""
+    for name, pattern in (("han", HAN), ("abjad", ABJAD), ("cyrillic", CYRILLIC), ("greek", GREEK)):
+        if pattern.search(text):
+            return name
+    return "latin"
 
 
 def transliterate(text: str) -> str:
@@ -75,19 +96,45 @@ def raw_tokens(text: str) -> list[str]:
     return [t for t in tokens if t not in ARTICLES] if len(tokens) > 1 else tokens
 
 
-def strip_legal_forms(tokens: list[str]) -> list[str]:
-    """Drop every run of tokens that spells a legal form (also split or joined: l l c, youxian gongsi)."""
-    out: list[str] = []
+@lru_cache(maxsize=50_000)
+def _near_legal_word(token: str, reach: int) -> str | None:
+    """The long legal form, or word of one, that `token` spells with up to `reach` typos (rapidfuzz OSA)."""
+    found = process.extractOne(token, _FUZZY_LEGAL_WORDS, scorer=OSA.distance, score_cutoff=reach)
+    return found[0] if found is not None else None
+
+
+def _legal_runs(tokens: list[str]) -> list[bool]:
+    """Which tokens belong to a run that spells a legal form."""
+    legal = [False] * len(tokens)
     i = 0
     while i < len(tokens):
         for j in range(min(len(tokens), i + MAX_LEGAL_SPAN), i, -1):
             if "".join(tokens[i:j]) in LEGAL_FORMS:
+                legal[i:j] = [True] * (j - i)
                 i = j
                 break
         else:
-            out.append(tokens[i])
             i += 1
-    return out
+    return legal
+
+
+def strip_legal_forms(tokens: list[str]) -> list[str]:
+    """Drop every run of tokens that spells a legal form (also split or joined: l l c, youxian gongsi),
+    reading a long word with a typo as the legal word it is near (Limted; Youoixan next to Gongsi),
+    unless nothing else would be left."""
+    legal = _legal_runs(tokens)
+    exact = [t for t, is_legal in zip(tokens, legal) if not is_legal]
+    read = list(tokens)
+    for i, token in enumerate(tokens):
+        if legal[i] or len(token) < FUZZY_LEGAL_MIN:
+            continue
+        # Two typos only in a long word standing next to an exact legal form (Youoixan Gongsi).
+        beside = (i > 0 and legal[i - 1]) or (i + 1 < len(tokens) and legal[i + 1])
+        read[i] = _near_legal_word(token, 2 if beside and len(token) >= FUZZY_LEGAL_TWO_EDITS else 1) or token
+    if read == tokens:
+        return exact
+    kept = [t for t, is_legal in zip(tokens, _legal_runs(read)) if not is_legal]
+    return kept or exact
 
 
 @lru_cache(maxsize=200_000)
@@ -138,6 +185,12 @@ class NormalName:
     tokens: tuple[str, ...]  # skeleton tokens, legal forms removed, in written order
     raw: tuple[str, ...]  # lower-case ASCII tokens (unfolded), legal forms removed
     abjad: bool  # written in a script that leaves most vowels out (Arabic, Hebrew)
+    script: str = "latin"  # script_of() the written name
+
+    @property
+    def raw_key(self) -> str:
+        """The transliterated words unfolded, in written order (what a same-script name is compared on)."""
+        return " ".join(self.raw)
 
     @property
     def normalised(self) -> str:
@@ -169,7 +222,9 @@ class NormalName:
 def normalise(name: str) -> NormalName:
     """Reduce a name in any script to skeleton tokens without legal forms."""
     raw = strip_legal_forms(raw_tokens(name))
-    return NormalName(tokens=tuple(skeleton(t) for t in raw), raw=tuple(raw), abjad=bool(ABJAD.search(name)))
+    written = script_of(name)
+    return NormalName(tokens=tuple(skeleton(t) for t in raw), raw=tuple(raw), abjad=bool(ABJAD.search(name)),
+                      script=written)
 
 
 def index_keys(name: NormalName) -> set[str]:
@@ -194,6 +249,10 @@ def index_keys(name: NormalName) -> set[str]:
         # every word is common (Arabic given names) but whose combination is rare.
         keys.add(f"mn:{name.phonetic_key}")
         keys.add(f"cn:{' '.join(sorted(name.consonant_key.split()))}")
+        # Neighbouring consonant frames: a romanised Arabic name with a typo in one word still
+        # shares a pair of given names in order, rarer than either alone (Tariq Mohammed …).
+        frames = name.consonant_key.split()
+        keys.update(f"cp:{a} {b}" for a, b in pairwise(frames) if len(a) + len(b) >= 5)
     # Split or joined words (Hua Wei / Huawei, Spets Tekhnika / Spetstekhnika).
     for a, b in pairwise(toks):
         keys.add(f"w:{a}{b}")
