@@ -104,8 +104,9 @@ def _token_overlap(views: Sequence[tuple[Sequence[str], Sequence[str]]]) -> floa
     for i in range(len(views[0][longer])):
         for view in views:
             token, others = view[longer][i], view[1 - longer]
-            reach = _reach(token)
-            if any(OSA.distance(token, u, score_cutoff=reach) <= reach for u in others):
+            # The shorter word sets the reach: Tramar is not Tramarrin with two typos.
+            if any(OSA.distance(token, u, score_cutoff=_reach(min(token, u, key=len))) <= _reach(min(token, u, key=len))
+                   for u in others):
                 found += 1
                 break
     return found / len(views[0][longer])
