@@ -54,20 +54,24 @@ _VOWELS = re.compile(r"[aeiouyw]")
 
 LEGAL_FORMS = frozenset(NON_ALNUM.sub("", f) for f in LEGAL_FORMS_TEXT)
 MAX_LEGAL_SPAN = 6
-# Legal forms long enough that one typo (two from this length on) still leaves them unmistakable
-# ("Youixan Gongsi", "Limted"): shorter ones (AG, OOO, Oy) stay exact, a typo in them is a name.
-FUZZY_LEGAL_MIN = 6
+# Legal words long enough that a typo (two from seven letters) still leaves them recognisable
+# (Youixan Gongsi, Limted); shorter ones (AG, OOO, Oy) stay exact: a typo in them is a name.
+FUZZY_LEGAL_MIN = 5
 FUZZY_LEGAL_TWO_EDITS = 7
-_FUZZY_LEGAL_WORDS = sorted({f for f in LEGAL_FORMS if len(f) >= FUZZY_LEGAL_MIN} | {
-    "youxian", "gongsi", "jituan", "limited", "company", "liability", "corporation", "incorporated",
-    "obshchestvo", "aktsionernoe", "ogranichennoi", "ogranichennoy", "otvetstvennostiu", "otvetstvennostyu"})
+FUZZY_LEGAL_ALONE = 6
+PINYIN_LEGAL_WORDS = frozenset({"youxian", "gongsi", "gufen", "jituan", "zeren"})
+_FUZZY_LEGAL_WORDS = sorted({f for f in LEGAL_FORMS if len(f) >= FUZZY_LEGAL_MIN} | PINYIN_LEGAL_WORDS | {
+    "limited", "company", "liability", "corporation", "incorporated", "obshchestvo", "aktsionernoe",
+    "ogranichennoi", "ogranichennoy", "otvetstvennostiu", "otvetstvennostyu"})
 
 
 # The Arabic article written onto its word (الحداد); Latin files write it apart (Al-Haddad)
 # or leave it out, so both sides drop it.
 ARABIC_ARTICLE = re.compile(r"(?<![\u0600-\u06ff])ال(?=[\u0600-\u06ff]{2})")
-# "l" is what one dropped letter leaves of al-/el- (l-Haddad); a lone initial L says little either.
-ARTICLES = frozenset({"al", "el", "l"})
+ARTICLES = frozenset({"al", "el"})
+# What one dropped letter leaves of al-/el- (l-Haddad), dropped after legal forms (S.r.l.); a lone
+# initial L says little either.
+ARTICLE_REMNANT = "l"
 CYRILLIC = re.compile(r"[\u0400-\u052f]")
 GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
 
@@ -97,43 +101,61 @@ def raw_tokens(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=50_000)
-def _near_legal_word(token: str, reach: int) -> str | None:
-    """The long legal form, or word of one, that `token` spells with up to `reach` typos (rapidfuzz OSA)."""
+def _near_legal_word(token: str, reach: int) -> tuple[str, int] | None:
+    """The legal form, or word of one, that `token` spells with up to `reach` typos (rapidfuzz
+    OSA), and how many."""
     found = process.extractOne(token, _FUZZY_LEGAL_WORDS, scorer=OSA.distance, score_cutoff=reach)
-    return found[0] if found is not None else None
+    return (found[0], int(found[1])) if found is not None else None
 
 
-def _legal_runs(tokens: list[str]) -> list[bool]:
-    """Which tokens belong to a run that spells a legal form."""
-    legal = [False] * len(tokens)
+def _legal_runs(tokens: list[str]) -> list[int]:
+    """For each token, the number of its legal-form run (the first token of the run), or -1."""
+    run = [-1] * len(tokens)
     i = 0
     while i < len(tokens):
         for j in range(min(len(tokens), i + MAX_LEGAL_SPAN), i, -1):
             if "".join(tokens[i:j]) in LEGAL_FORMS:
-                legal[i:j] = [True] * (j - i)
+                run[i:j] = [i] * (j - i)
                 i = j
                 break
         else:
             i += 1
-    return legal
+    return run
 
 
 def strip_legal_forms(tokens: list[str]) -> list[str]:
-    """Drop every run of tokens that spells a legal form (also split or joined: l l c, youxian gongsi),
-    reading a long word with a typo as the legal word it is near (Limted; Youoixan next to Gongsi),
-    unless nothing else would be left."""
-    legal = _legal_runs(tokens)
-    exact = [t for t, is_legal in zip(tokens, legal) if not is_legal]
+    """Drop every run of tokens that spells a legal form (also split or joined: l l c, youxian gongsi).
+
+    A word with a typo is read as the legal word it is near when it completes a legal form with
+    words written right (Youoixan Gongsi, Gufen Yotxian Gongsi), or, one typo away, is a long
+    non-pinyin legal word on its own (Limitd, Compnay); pinyin words are often a letter from a
+    legal one (Gongzhi, Gongsi). A name is never stripped to nothing."""
+    runs = _legal_runs(tokens)
+    exact = [t for t, run in zip(tokens, runs) if run < 0]
     read = list(tokens)
+    near: dict[int, int] = {}
     for i, token in enumerate(tokens):
-        if legal[i] or len(token) < FUZZY_LEGAL_MIN:
-            continue
-        # Two typos only in a long word standing next to an exact legal form (Youoixan Gongsi).
-        beside = (i > 0 and legal[i - 1]) or (i + 1 < len(tokens) and legal[i + 1])
-        read[i] = _near_legal_word(token, 2 if beside and len(token) >= FUZZY_LEGAL_TWO_EDITS else 1) or token
-    if read == tokens:
+        if runs[i] < 0 and len(token) >= FUZZY_LEGAL_MIN:
+            found = _near_legal_word(token, 2 if len(token) >= FUZZY_LEGAL_TWO_EDITS else 1)
+            if found is not None:
+                read[i], near[i] = found[0], found[1]
+    if not near:
         return exact
-    kept = [t for t, is_legal in zip(tokens, _legal_runs(read)) if not is_legal]
+    read_runs = _legal_runs(read)
+    members: dict[int, list[int]] = {}
+    for i, run in enumerate(read_runs):
+        if run >= 0:
+            members.setdefault(run, []).append(i)
+    legal = [run >= 0 for run in runs]
+    for run, idx in members.items():
+        if all(i not in near for i in idx):
+            continue
+        if (len(idx) > 1 and any(i not in near for i in idx)) or \
+                (len(idx) == 1 and near[idx[0]] == 1 and len(tokens[idx[0]]) >= FUZZY_LEGAL_ALONE
+                 and read[idx[0]] not in PINYIN_LEGAL_WORDS):
+            for i in idx:
+                legal[i] = True
+    kept = [t for t, is_legal in zip(tokens, legal) if not is_legal]
     return kept or exact
 
 
@@ -222,6 +244,8 @@ class NormalName:
 def normalise(name: str) -> NormalName:
     """Reduce a name in any script to skeleton tokens without legal forms."""
     raw = strip_legal_forms(raw_tokens(name))
+    if len(raw) > 1:
+        raw = [t for t in raw if t != ARTICLE_REMNANT]
     written = script_of(name)
     return NormalName(tokens=tuple(skeleton(t) for t in raw), raw=tuple(raw), abjad=bool(ABJAD.search(name)),
                       script=written)
