@@ -33,7 +33,7 @@ MAX_KEY_FREQUENCY = 600
 CANDIDATES_PER_NAME = 25
 COUNTRY_PENALTY = 0.08  # a different country lowers a score, never hides a perfect name match
 COUNTRY_BONUS = 0.02
-TOKEN_MISS_PENALTY = 0.12
+TOKEN_MISS_PENALTY = 0.2
 IN_CHUNK = 2000
 # When an input's best match scores this much, matches more than the margin below it are dropped.
 DOMINANT_SCORE = 0.9
