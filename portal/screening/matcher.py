@@ -105,8 +105,8 @@ def _token_overlap(views: Sequence[tuple[Sequence[str], Sequence[str]]]) -> floa
         for view in views:
             token, others = view[longer][i], view[1 - longer]
             # The shorter word sets the reach: Tramar is not Tramarrin with two typos.
-            if any(OSA.distance(token, u, score_cutoff=_reach(min(token, u, key=len))) <= _reach(min(token, u, key=len))
-                   for u in others):
+            if any(OSA.distance(token, u, score_cutoff=reach) <= reach
+                   for u in others for reach in (_reach(min(token, u, key=len)),)):
                 found += 1
                 break
     return found / len(views[0][longer])
@@ -132,7 +132,7 @@ def score_pair(query: NormalName, query_country: str | None, candidate: _Candida
     raw = candidate.raw.split()
     same_script = query.script != "latin" and query.script == script_of(candidate.name)
     # Two names in the same non-Latin script went through the same transliteration: no
-    # romanisation variant to fold, so the unfolded words are compared (Щ is not С).
+    # romanisation variant to fold, so the unfolded words are compared (shch is not s).
     views: list[tuple[Sequence[str], Sequence[str]]] = [(query.raw, raw)] if same_script else \
         [(query.tokens, tokens), (query.raw, raw)]
     name_similarity = max(_name_similarity(q, c) for q, c in views)

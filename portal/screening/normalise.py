@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -131,7 +130,7 @@ def strip_legal_forms(tokens: list[str]) -> list[str]:
     non-pinyin legal word on its own (Limitd, Compnay); pinyin words are often a letter from a
     legal one (Gongzhi, Gongsi). A name is never stripped to nothing."""
     runs = _legal_runs(tokens)
-    exact = [t for t, run in zip(tokens, runs) if run < 0]
+    exact = [t for t, run in zip(tokens, runs, strict=True) if run < 0]
     read = list(tokens)
     near: dict[int, int] = {}
     for i, token in enumerate(tokens):
@@ -147,7 +146,7 @@ def strip_legal_forms(tokens: list[str]) -> list[str]:
         if run >= 0:
             members.setdefault(run, []).append(i)
     legal = [run >= 0 for run in runs]
-    for run, idx in members.items():
+    for idx in members.values():
         if all(i not in near for i in idx):
             continue
         if (len(idx) > 1 and any(i not in near for i in idx)) or \
@@ -155,7 +154,7 @@ def strip_legal_forms(tokens: list[str]) -> list[str]:
                  and read[idx[0]] not in PINYIN_LEGAL_WORDS):
             for i in idx:
                 legal[i] = True
-    kept = [t for t, is_legal in zip(tokens, legal) if not is_legal]
+    kept = [t for t, is_legal in zip(tokens, legal, strict=True) if not is_legal]
     return kept or exact
 
 

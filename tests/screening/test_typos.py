@@ -57,7 +57,7 @@ def test_typos_still_find_the_denied_party(denied: None, make_user: Any, screen_
     officer = make_user("officer", "NO")
     results = screen_as(officer, [name for name, _ in FOUND])
     problems = [f"{name!r} should match {expected!r} first, got {[(m.party_name, m.score) for m in matches]}"
-                for (name, expected), matches in zip(FOUND, results)
+                for (name, expected), matches in zip(FOUND, results, strict=True)
                 if not matches or matches[0].party_name != expected]
     assert not problems, "\n".join(problems)
 
@@ -67,7 +67,7 @@ def test_names_that_only_look_alike_once_folded_do_not_match(denied: None, make_
     officer = make_user("officer", "NO")
     results = screen_as(officer, NOT_FOUND)
     problems = [f"{name!r} should match nothing, matched {[(m.matched_name, m.score) for m in matches]}"
-                for name, matches in zip(NOT_FOUND, results) if matches]
+                for name, matches in zip(NOT_FOUND, results, strict=True) if matches]
     assert not problems, "\n".join(problems)
 
 
