@@ -3,8 +3,8 @@
 A name goes through: transliteration to Latin (anyascii; Han one syllable per character so
 pinyin words split and join like Latin ones), case and diacritic folding (with the German
 ä/ö/ü → ae/oe/ue convention folded back), removal of legal forms in many languages (a long
-legal word also with a typo), and a "skeleton" that folds common romanisation variants (kh→h, ts/tz/cz→c, sch/sh→s, ph→f, y/j→i,
-w→v, ou→u, doubled letters). Keys for candidate lookup and features for scoring are derived
+legal word also with a typo), and a "skeleton" that folds common romanisation variants (kh→h,
+ts/tz/cz→c, sch/sh→s, ph→f, y/j→i, w→v, ou→u, doubled letters). Keys for candidate lookup and features for scoring are derived
 from the skeleton tokens; the unfolded words (raw) are kept too, to compare two names written in
 the same script, where there is no romanisation variant to fold.
 """
