@@ -43,6 +43,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=300), nullable=False),
     sa.Column('is_alias', sa.Boolean(), nullable=False),
     sa.Column('normalised', sa.String(length=600), nullable=False),
+    sa.Column('raw', sa.String(length=600), nullable=False),
     sa.Column('sorted_key', sa.String(length=600), nullable=False),
     sa.Column('phonetic_key', sa.String(length=600), nullable=False),
     sa.Column('consonant_key', sa.String(length=600), nullable=False),

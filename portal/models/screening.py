@@ -49,6 +49,7 @@ class DenialPartyName(Base):
     name: Mapped[str] = mapped_column(String(300))
     is_alias: Mapped[bool] = mapped_column(default=False)
     normalised: Mapped[str] = mapped_column(String(600))  # skeleton tokens in written order
+    raw: Mapped[str] = mapped_column(String(600), default="")  # transliterated tokens unfolded, written order
     sorted_key: Mapped[str] = mapped_column(String(600), index=True)  # the same, sorted: word order ignored
     phonetic_key: Mapped[str] = mapped_column(String(600))
     consonant_key: Mapped[str] = mapped_column(String(600))

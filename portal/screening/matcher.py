@@ -14,18 +14,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from portal.models.item import DenialStatus, Item, ItemKind, ItemStatus
 from portal.models.screening import DenialParty, DenialPartyKey, DenialPartyName
-from portal.screening.normalise import NormalName, index_keys, normalise
+from portal.screening.normalise import NormalName, index_keys, normalise, script_of
 
 # Chosen with bench/screening.py (100,000 synthetic denial parties, 1,000 applicants, 30% variants;
-# negatives at least three edits from any denied name): 0.75 → recall 0.94, precision 0.80;
-# 0.8 → 0.93 / 0.90; 0.85 → 0.90 / 0.94; 0.9 → 0.85 / 0.96. Screening favours recall (a person
-# reviews every hit). The recall goal (0.95) is not met yet: names with two typos are the misses.
+# negatives at least three edits from any denied name): 0.75 → recall 0.97, precision 0.86;
+# 0.8 → 0.97 / 0.92; 0.85 → 0.94 / 0.96; 0.9 → 0.89 / 0.96, the same on SQLite and PostgreSQL.
+# Screening favours recall (a person reviews every hit). Still missed: two typos in one word
+# that leave it no shared key (Uralpribor / Urapprbior), two-syllable Han names with a typo.
 DEFAULT_THRESHOLD = 0.8
 # A key shared by more names than this (a very common given name or word) is too weak to
 # fetch its postings; names are still found through their rarer keys.
@@ -33,7 +34,7 @@ MAX_KEY_FREQUENCY = 600
 CANDIDATES_PER_NAME = 25
 COUNTRY_PENALTY = 0.08  # a different country lowers a score, never hides a perfect name match
 COUNTRY_BONUS = 0.02
-TOKEN_MISS_PENALTY = 0.12
+TOKEN_MISS_PENALTY = 0.2
 IN_CHUNK = 2000
 # When an input's best match scores this much, matches more than the margin below it are dropped.
 DOMINANT_SCORE = 0.9
@@ -73,6 +74,7 @@ class _Candidate:
     name: str
     party_name: str
     normalised: str
+    raw: str
     sorted_key: str
     phonetic_key: str
     consonant_key: str
@@ -82,16 +84,33 @@ class _Candidate:
 
 
 def _similarity(a: str, b: str) -> float:
-    return float(Levenshtein.normalized_similarity(a, b))
+    # OSA: a swapped pair of letters is one typo, not two.
+    return float(OSA.normalized_similarity(a, b))
 
 
-def _token_overlap(a: Sequence[str], b: Sequence[str]) -> float:
-    """Share of the longer name's tokens that have a close counterpart in the other name."""
+def _reach(token: str) -> int:
+    """Typos a word of this length may carry and still be the same word: none in two letters,
+    one up to six, two from seven (a syllable more or less is another name: Tramar, Tramarrin)."""
+    return 0 if len(token) <= 2 else 1 if len(token) <= 6 else 2
+
+
+def _token_overlap(views: Sequence[tuple[Sequence[str], Sequence[str]]]) -> float:
+    """Share of the longer name's words that are, in some view, within typing distance of a word
+    of the other name."""
+    a, b = views[0]
     if not a or not b:
         return 0.0
-    longer, shorter = (a, b) if len(a) >= len(b) else (b, a)
-    found = sum(1 for t in longer if max(_similarity(t, u) for u in shorter) >= 0.75)
-    return found / len(longer)
+    longer = 0 if len(a) >= len(b) else 1
+    found = 0
+    for i in range(len(views[0][longer])):
+        for view in views:
+            token, others = view[longer][i], view[1 - longer]
+            # The shorter word sets the reach: Tramar is not Tramarrin with two typos.
+            if any(OSA.distance(token, u, score_cutoff=reach) <= reach
+                   for u in others for reach in (_reach(min(token, u, key=len)),)):
+                found += 1
+                break
+    return found / len(views[0][longer])
 
 
 def _frame_similarity(a: list[str], b: list[str]) -> float:
@@ -103,20 +122,30 @@ def _frame_similarity(a: list[str], b: list[str]) -> float:
     return max(_similarity(first, " ".join(b[i:] + b[:i])) for i in range(len(b)))
 
 
+def _name_similarity(a: Sequence[str], b: Sequence[str]) -> float:
+    """Whole names compared with word order ignored, and joined (Hua Wei / Huawei)."""
+    return max(_similarity(" ".join(sorted(a)), " ".join(sorted(b))), _similarity("".join(a), "".join(b)))
+
+
 def score_pair(query: NormalName, query_country: str | None, candidate: _Candidate) -> tuple[float, dict[str, float | None]]:
     """The score in [0, 1] of one screened name against one denial party name, and its features."""
     tokens = candidate.normalised.split()
-    name_similarity = max(_similarity(query.sorted_key, candidate.sorted_key),
-                          _similarity(query.joined, "".join(tokens)))
+    raw = candidate.raw.split()
+    same_script = query.script != "latin" and query.script == script_of(candidate.name)
+    # Two names in the same non-Latin script went through the same transliteration: no
+    # romanisation variant to fold, so the unfolded words are compared (shch is not s).
+    views: list[tuple[Sequence[str], Sequence[str]]] = [(query.raw, raw)] if same_script else \
+        [(query.tokens, tokens), (query.raw, raw)]
+    name_similarity = max(_name_similarity(q, c) for q, c in views)
     phonetic = _similarity(query.phonetic_key, candidate.phonetic_key)
     consonant = _frame_similarity(query.consonant_key.split(), candidate.consonant_key.split())
-    overlap = _token_overlap(query.tokens, tokens)
+    overlap = _token_overlap(views)
     if query.abjad != candidate.abjad:
         # One side was written without most vowels: compare what both spellings keep. The
         # metaphone of an unvowelled spelling says little, so the frames carry the score.
         score = max(name_similarity, 0.75 * consonant + 0.25 * max(name_similarity, phonetic))
     else:
-        score = max(name_similarity, 0.7 * name_similarity + 0.3 * phonetic)
+        score = name_similarity if same_script else max(name_similarity, 0.7 * name_similarity + 0.3 * phonetic)
         if len(query.tokens) == len(tokens):
             # Same words but one of them clearly different (Sergei Kachiov / Sergei Kovchiov):
             # a shared given name or common word must not carry the match.
@@ -200,7 +229,7 @@ def screen(session: Session, visible: ColumnElement[bool], parties: Sequence[Inp
     for chunk in _chunks(sorted(wanted)):
         rows = session.execute(
             select(DenialPartyName.id, DenialPartyName.party_id, DenialPartyName.item_id, DenialPartyName.name,
-                   DenialParty.name, DenialPartyName.normalised, DenialPartyName.sorted_key,
+                   DenialParty.name, DenialPartyName.normalised, DenialPartyName.raw, DenialPartyName.sorted_key,
                    DenialPartyName.phonetic_key, DenialPartyName.consonant_key, DenialPartyName.abjad,
                    DenialParty.country, Item.denial_status)
             .join(DenialParty, DenialParty.id == DenialPartyName.party_id)

@@ -2,10 +2,11 @@
 
 A name goes through: transliteration to Latin (anyascii; Han one syllable per character so
 pinyin words split and join like Latin ones), case and diacritic folding (with the German
-ä/ö/ü → ae/oe/ue convention folded back), removal of legal forms in many languages, and a
-"skeleton" that folds common romanisation variants (kh→h, ts/tz/cz→c, sch/sh→s, ph→f, y/j→i,
-w→v, ou→u, doubled letters). Keys for candidate lookup and features for scoring are derived
-from the skeleton tokens.
+ä/ö/ü → ae/oe/ue convention folded back), removal of legal forms in many languages (a long
+legal word also with a typo), and a "skeleton" that folds common romanisation variants (kh→h,
+ts/tz/cz→c, sch/sh→s, ph→f, y/j→i, w→v, ou→u, doubled letters). Keys for candidate lookup and features for scoring are derived
+from the skeleton tokens; the unfolded words (raw) are kept too, to compare two names written in
+the same script, where there is no romanisation variant to fold.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from itertools import pairwise
 
 import jellyfish
 from anyascii import anyascii
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 # Legal forms, written as the words they become after transliteration and folding, joined
 # without spaces so "L.L.C.", "l l c" and "LLC", or "you xian gong si" and "youxian gongsi"
@@ -51,12 +54,34 @@ _VOWELS = re.compile(r"[aeiouyw]")
 
 LEGAL_FORMS = frozenset(NON_ALNUM.sub("", f) for f in LEGAL_FORMS_TEXT)
 MAX_LEGAL_SPAN = 6
+# Legal words long enough that a typo (two from seven letters) still leaves them recognisable
+# (Youixan Gongsi, Limted); shorter ones (AG, OOO, Oy) stay exact: a typo in them is a name.
+FUZZY_LEGAL_MIN = 5
+FUZZY_LEGAL_TWO_EDITS = 7
+FUZZY_LEGAL_ALONE = 6
+PINYIN_LEGAL_WORDS = frozenset({"youxian", "gongsi", "gufen", "jituan", "zeren"})
+_FUZZY_LEGAL_WORDS = sorted({f for f in LEGAL_FORMS if len(f) >= FUZZY_LEGAL_MIN} | PINYIN_LEGAL_WORDS | {
+    "limited", "company", "liability", "corporation", "incorporated", "obshchestvo", "aktsionernoe",
+    "ogranichennoi", "ogranichennoy", "otvetstvennostiu", "otvetstvennostyu"})
 
 
 # The Arabic article written onto its word (الحداد); Latin files write it apart (Al-Haddad)
 # or leave it out, so both sides drop it.
 ARABIC_ARTICLE = re.compile(r"(?<![\u0600-\u06ff])ال(?=[\u0600-\u06ff]{2})")
 ARTICLES = frozenset({"al", "el"})
+# What one dropped letter leaves of al-/el- (l-Haddad), dropped after legal forms (S.r.l.); a lone
+# initial L says little either.
+ARTICLE_REMNANT = "l"
+CYRILLIC = re.compile(r"[\u0400-\u052f]")
+GREEK = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
+
+
+def script_of(text: str) -> str:
+    """The script a name is written in: han, abjad, cyrillic, greek or latin (anything else)."""
+    for name, pattern in (("han", HAN), ("abjad", ABJAD), ("cyrillic", CYRILLIC), ("greek", GREEK)):
+        if pattern.search(text):
+            return name
+    return "latin"
 
 
 def transliterate(text: str) -> str:
@@ -75,19 +100,63 @@ def raw_tokens(text: str) -> list[str]:
     return [t for t in tokens if t not in ARTICLES] if len(tokens) > 1 else tokens
 
 
-def strip_legal_forms(tokens: list[str]) -> list[str]:
-    """Drop every run of tokens that spells a legal form (also split or joined: l l c, youxian gongsi)."""
-    out: list[str] = []
+@lru_cache(maxsize=50_000)
+def _near_legal_word(token: str, reach: int) -> tuple[str, int] | None:
+    """The legal form, or word of one, that `token` spells with up to `reach` typos (rapidfuzz
+    OSA), and how many."""
+    found = process.extractOne(token, _FUZZY_LEGAL_WORDS, scorer=OSA.distance, score_cutoff=reach)
+    return (found[0], int(found[1])) if found is not None else None
+
+
+def _legal_runs(tokens: list[str]) -> list[int]:
+    """For each token, the number of its legal-form run (the first token of the run), or -1."""
+    run = [-1] * len(tokens)
     i = 0
     while i < len(tokens):
         for j in range(min(len(tokens), i + MAX_LEGAL_SPAN), i, -1):
             if "".join(tokens[i:j]) in LEGAL_FORMS:
+                run[i:j] = [i] * (j - i)
                 i = j
                 break
         else:
-            out.append(tokens[i])
             i += 1
-    return out
+    return run
+
+
+def strip_legal_forms(tokens: list[str]) -> list[str]:
+    """Drop every run of tokens that spells a legal form (also split or joined: l l c, youxian gongsi).
+
+    A word with a typo is read as the legal word it is near when it completes a legal form with
+    words written right (Youoixan Gongsi, Gufen Yotxian Gongsi), or, one typo away, is a long
+    non-pinyin legal word on its own (Limitd, Compnay); pinyin words are often a letter from a
+    legal one (Gongzhi, Gongsi). A name is never stripped to nothing."""
+    runs = _legal_runs(tokens)
+    exact = [t for t, run in zip(tokens, runs, strict=True) if run < 0]
+    read = list(tokens)
+    near: dict[int, int] = {}
+    for i, token in enumerate(tokens):
+        if runs[i] < 0 and len(token) >= FUZZY_LEGAL_MIN:
+            found = _near_legal_word(token, 2 if len(token) >= FUZZY_LEGAL_TWO_EDITS else 1)
+            if found is not None:
+                read[i], near[i] = found[0], found[1]
+    if not near:
+        return exact
+    read_runs = _legal_runs(read)
+    members: dict[int, list[int]] = {}
+    for i, run in enumerate(read_runs):
+        if run >= 0:
+            members.setdefault(run, []).append(i)
+    legal = [run >= 0 for run in runs]
+    for idx in members.values():
+        if all(i not in near for i in idx):
+            continue
+        if (len(idx) > 1 and any(i not in near for i in idx)) or \
+                (len(idx) == 1 and near[idx[0]] == 1 and len(tokens[idx[0]]) >= FUZZY_LEGAL_ALONE
+                 and read[idx[0]] not in PINYIN_LEGAL_WORDS):
+            for i in idx:
+                legal[i] = True
+    kept = [t for t, is_legal in zip(tokens, legal, strict=True) if not is_legal]
+    return kept or exact
 
 
 @lru_cache(maxsize=200_000)
@@ -138,6 +207,12 @@ class NormalName:
     tokens: tuple[str, ...]  # skeleton tokens, legal forms removed, in written order
     raw: tuple[str, ...]  # lower-case ASCII tokens (unfolded), legal forms removed
     abjad: bool  # written in a script that leaves most vowels out (Arabic, Hebrew)
+    script: str = "latin"  # script_of() the written name
+
+    @property
+    def raw_key(self) -> str:
+        """The transliterated words unfolded, in written order (what a same-script name is compared on)."""
+        return " ".join(self.raw)
 
     @property
     def normalised(self) -> str:
@@ -169,7 +244,11 @@ class NormalName:
 def normalise(name: str) -> NormalName:
     """Reduce a name in any script to skeleton tokens without legal forms."""
     raw = strip_legal_forms(raw_tokens(name))
-    return NormalName(tokens=tuple(skeleton(t) for t in raw), raw=tuple(raw), abjad=bool(ABJAD.search(name)))
+    if len(raw) > 1:
+        raw = [t for t in raw if t != ARTICLE_REMNANT]
+    written = script_of(name)
+    return NormalName(tokens=tuple(skeleton(t) for t in raw), raw=tuple(raw), abjad=bool(ABJAD.search(name)),
+                      script=written)
 
 
 def index_keys(name: NormalName) -> set[str]:
@@ -194,6 +273,10 @@ def index_keys(name: NormalName) -> set[str]:
         # every word is common (Arabic given names) but whose combination is rare.
         keys.add(f"mn:{name.phonetic_key}")
         keys.add(f"cn:{' '.join(sorted(name.consonant_key.split()))}")
+        # Neighbouring consonant frames: a romanised Arabic name with a typo in one word still
+        # shares a pair of given names in order, rarer than either alone (Tariq Mohammed …).
+        frames = name.consonant_key.split()
+        keys.update(f"cp:{a} {b}" for a, b in pairwise(frames) if len(a) + len(b) >= 5)
     # Split or joined words (Hua Wei / Huawei, Spets Tekhnika / Spetstekhnika).
     for a, b in pairwise(toks):
         keys.add(f"w:{a}{b}")

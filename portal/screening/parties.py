@@ -26,7 +26,7 @@ def party_names(party: dict[str, Any]) -> list[tuple[str, bool]]:
 def name_fields(text: str) -> tuple[dict[str, Any], set[str]]:
     """The normalised columns of a denial_party_names row and its lookup keys."""
     norm = normalise(text)
-    fields = {"normalised": norm.normalised[:600], "sorted_key": norm.sorted_key[:600],
+    fields = {"normalised": norm.normalised[:600], "raw": norm.raw_key[:600], "sorted_key": norm.sorted_key[:600],
               "phonetic_key": norm.phonetic_key[:600], "consonant_key": norm.consonant_key[:600],
               "abjad": norm.abjad}
     return fields, (index_keys(norm) if not norm.empty else set())
