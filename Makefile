@@ -27,6 +27,7 @@ run: seed
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install-dev
+	$(BIN)/mypy portal
 	$(BIN)/python -m pytest
 
 bench: install-dev
