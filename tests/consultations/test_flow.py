@@ -245,7 +245,7 @@ def test_audit_holds_ids_statuses_and_counts_only(app: Any, world: Any) -> None:
     take_to(app, world, consultation_id, "closed", outcome="granted", reasons="Zqgrantreason")
     with app.app_context():
         entries = list(db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("consultation.%")
-                                                                   | AuditEntry.action.like("grant_notice.%"))))
+                                                                   | AuditEntry.action.like("grant_notice.%")).order_by(AuditEntry.id)))
         db.session.remove()
     assert [e.action for e in entries] == ["consultation.opened", "consultation.answered", "grant_notice.created",
                                            "consultation.closed"]
