@@ -14,6 +14,14 @@ from portal.attachments.content import content_disposition
 
 # A sandbox with nothing allowed: even a file opened in the browser runs no script, as no origin.
 DOWNLOAD_CSP = "default-src 'none'; sandbox"
+# Spreadsheet programs run a cell that starts like a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell a spreadsheet cannot take for a formula (CSV injection): every CSV export uses it."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def protect(response: Response, filename: str) -> Response:

@@ -24,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Protocol, Self, runtime_checkable
+from portal.files import fsync_dir
 
 _NAME = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{32}\.enc$")
 _TEMP_PREFIX = ".tmp-"
@@ -109,16 +110,6 @@ class AttachmentStore(Protocol):
         ...
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 class LocalFile(io.FileIO):
     """A stored file in the local folder (unbuffered: decryption reads in large batches anyway)."""
 
@@ -189,7 +180,7 @@ class StagedFile:
         final = self.storage.path(self.name)
         final.parent.mkdir(mode=0o700, exist_ok=True)
         os.rename(self.path, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         self.committed = True
         return self.name
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from portal.crypto.errors import MasterKeyInvalid, MasterKeyMissing
+from portal.files import fsync_dir
 
 __all__ = [
     "DEFAULT_KEY_FILENAME",
@@ -172,7 +173,7 @@ class FileKeyProvider(KeyProvider):
                 # final name (a concurrent reader could then briefly see a partial file).
                 self._create_in_place(content)
                 return
-            _fsync_directory(directory)
+            fsync_dir(directory)
         finally:
             try:
                 os.unlink(tmp)
@@ -189,22 +190,7 @@ class FileKeyProvider(KeyProvider):
             os.fsync(fd)
         finally:
             os.close(fd)
-        _fsync_directory(self.path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    # Without this a crash right after creation could lose the directory entry, and with it
-    # the only copy of a key that has already wrapped data.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        fsync_dir(self.path.parent)
 
 
 def provider_from_config(

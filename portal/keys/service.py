@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.files import fsync_dir
 from portal import audit
 from portal.crypto import keys as ck
 from portal.crypto.errors import KeyUnwrapError
@@ -279,14 +280,6 @@ def _write_private(path: Path, content: bytes) -> None:
         os.close(fd)
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _rotate_master_file(session: Session, old: FileKeyProvider, actor_label: str) -> MasterRotation:
     path = old.path
     pending = path.with_name(path.name + ".new")
@@ -311,6 +304,6 @@ def _rotate_master_file(session: Session, old: FileKeyProvider, actor_label: str
         raise
     # From here the database needs the new key: put it in place atomically.
     os.replace(pending, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     reset_provider()
     return MasterRotation(old.key_id(), new.key_id(), count, backup)

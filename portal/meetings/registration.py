@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import access, audit
+from portal.downloads import safe_cell
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.meetings import times
 from portal.models.base import utcnow
@@ -29,7 +30,6 @@ MAX_DELEGATES = 20  # per state and meeting
 EMAIL_PATTERN = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
 CSV_COLUMNS = ["State", "State code", "Name", "Position", "E-mail", "Attendance", "Head of delegation",
                "Registered (UTC)"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 DUPLICATE_MESSAGE = "This person is already in your delegation to the meeting."
 
 
@@ -184,11 +184,6 @@ def participants(session: Session, meeting: Meeting) -> list[StateDelegation]:
         grouped.setdefault(delegate.country_code, StateDelegation(delegate.country, [])).delegates.append(delegate)
     return list(grouped.values())
 
-
-def safe_cell(value: object) -> str:
-    """A spreadsheet cannot take a cell for a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def export_csv(session: Session, actor: User, meeting: Meeting) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal import access, audit
 from portal.errors import Forbidden, NotFound
-from portal.meetings.registration import safe_cell
+from portal.downloads import safe_cell
 from portal.models.item import Item, Tlp
 from portal.models.screening import DenialParty, Screening, ScreeningSource
 from portal.models.user import User

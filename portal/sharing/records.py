@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal import access
+from portal.downloads import safe_cell
 from portal.models.item import Item, ItemKind, ItemStatus
 from portal.models.user import User
 from portal.sharing.markdown import render
@@ -56,11 +57,6 @@ DENIAL_CSV_COLUMNS = (
 )
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells that start like a formula: neutralise them (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
 
 def denial_csv_row(item: Item, viewer: User) -> list[str]:
     record = item_record(item, viewer)
@@ -68,4 +64,4 @@ def denial_csv_row(item: Item, viewer: User) -> list[str]:
     record["parties"] = "; ".join(
         f"{p['role']}: {p['name']}" + (f" ({p['country']})" if p.get("country") else "") for p in record.get("parties", []))
     record["reason_codes"] = "; ".join(record.get("reason_codes", []))
-    return [_cell(record.get(column)) for column in DENIAL_CSV_COLUMNS]
+    return [safe_cell(record.get(column)) for column in DENIAL_CSV_COLUMNS]
