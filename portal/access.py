@@ -23,6 +23,7 @@ from portal.models.item import (
     DENIAL_TRANSITIONS, ITEM_TRANSITIONS, DenialStatus, Item, ItemAudienceCountry, ItemEvent, ItemKind, ItemStatus,
     ItemStep, ItemVersion, ItemVersionAudienceCountry, Tlp,
 )
+from portal.models.keys import SECRETARIAT_OWNER
 from portal.models.meeting import (
     MEETING_TRANSITIONS, ActionItem, AgendaVersion, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
     MinutesComment, MinutesStatus,
@@ -411,9 +412,6 @@ def can_view_audit_log(actor: User) -> bool:
 # the user's own key owner (state, or the secretariat), so a state outside the audience has
 # nothing to decrypt with even if a query were wrong.
 
-SECRETARIAT_KEY_OWNER = "SECRETARIAT"
-
-
 def can_attach(user: User, item: Item) -> bool:
     """Drafts: the originating state's editors; published items: its point of contact."""
     if user.status is not UserStatus.ACTIVE:
@@ -438,7 +436,7 @@ def can_read_attachment(user: User, item: Item, attachment_tlp: Tlp) -> bool:
 def key_owner(user: User) -> str | None:
     """Whose key wraps decrypt for this user: its state's, or the secretariat's; admins none."""
     if is_secretariat(user):
-        return SECRETARIAT_KEY_OWNER
+        return SECRETARIAT_OWNER
     if is_state_user(user):
         return user.country_code
     return None
