@@ -9,15 +9,17 @@ against, so every branch and comparison of the module has a case that tells it a
 """
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal import access
 from portal.extensions import db
-from portal.models import Role, User, UserStatus
+from portal.models import Country, CountryStatus, Item, ItemKind, Role, Tlp, User, UserStatus
+from tests.sharing import helpers
 from tests.sharing.helpers import add_observer_state
 
 # The cast, by name: role, state (None for the secretariat and admins), status.
@@ -148,3 +150,220 @@ def test_can_reset_mfa_designate_and_register(u: Any) -> None:
     assert not any(access.can_edit_register(p) for p in (u.dk_spoc, u.dk_officer, u.cr_spoc))
     assert access.can_view_audit_log(u.admin)
     assert not any(access.can_view_audit_log(p) for p in (u.sec, u.dk_spoc))
+
+
+# --- shared items -----------------------------------------------------------------------
+
+def _aud(**kwargs: Any) -> dict[str, Any]:
+    return helpers.audience(**kwargs)
+
+
+@pytest.fixture
+def items(app: Flask, cast: dict[str, Any]) -> dict[str, uuid.UUID]:
+    """Items of DK, FR and the secretariat in every status and marking, by name.
+
+    The audience of each is in its name: ALL all subscribing states, SEC the secretariat flag,
+    OBS the observer flag, a state code a named state."""
+    dk, dk_off, fr, fr_off, sec = (cast[n] for n in ("dk_spoc", "dk_officer", "fr_spoc", "fr_officer", "sec"))
+    tn = "threat_notice"
+    made = {
+        "G_ALL_SEC_OBS": helpers.make_item(app, dk, tn, tlp="GREEN",
+                                           audience=_aud(all_subscribing=True, secretariat=True, observers=True)),
+        "G_ALL": helpers.make_item(app, dk, tn, tlp="GREEN", audience=_aud(all_subscribing=True)),
+        "A_FR": helpers.make_item(app, dk, tn, tlp="AMBER", audience=_aud(countries=["FR"])),
+        "A_SEC": helpers.make_item(app, dk, tn, tlp="AMBER", audience=_aud(secretariat=True)),
+        "R_FR": helpers.make_item(app, dk, tn, tlp="RED", audience=_aud(countries=["FR"])),
+        "W_A_FR": helpers.make_item(app, dk, tn, "withdrawn", tlp="AMBER", audience=_aud(countries=["FR"])),
+        "DK_DRAFT": helpers.make_item(app, dk_off, tn, "draft", tlp="GREEN", audience=_aud(all_subscribing=True)),
+        "DK_SUBMITTED": helpers.make_item(app, dk_off, tn, "submitted", tlp="GREEN",
+                                          audience=_aud(all_subscribing=True)),
+        "FR_DRAFT": helpers.make_item(app, fr_off, tn, "draft", tlp="GREEN", audience=_aud(all_subscribing=True)),
+        "FR_G_DE": helpers.make_item(app, fr, tn, tlp="GREEN", audience=_aud(countries=["DE"])),
+        "SEC_DRAFT": helpers.make_item(app, sec, "document", "draft", audience=_aud(all_subscribing=True)),
+        "SEC_DOC": helpers.make_item(app, sec, "document", audience=_aud(all_subscribing=True)),
+        "SEC_DOC_W": helpers.make_item(app, sec, "document", "withdrawn", audience=_aud(all_subscribing=True)),
+    }
+    return made
+
+
+DK_LIVE = {"G_ALL_SEC_OBS", "G_ALL", "A_FR", "A_SEC", "R_FR", "W_A_FR"}
+SEC_DOCS_LIVE = {"SEC_DOC", "SEC_DOC_W"}
+# Who sees what, from DESIGN.md's table.
+SEES: dict[str, set[str]] = {
+    "dk_spoc": DK_LIVE | {"DK_DRAFT", "DK_SUBMITTED"} | SEC_DOCS_LIVE,
+    "dk_officer": DK_LIVE | {"DK_DRAFT", "DK_SUBMITTED"} | SEC_DOCS_LIVE,
+    "dk_reader": (DK_LIVE - {"R_FR"}) | SEC_DOCS_LIVE,  # no drafts, no RED
+    "fr_spoc": {"G_ALL_SEC_OBS", "G_ALL", "A_FR", "R_FR", "W_A_FR", "FR_DRAFT", "FR_G_DE"}
+    | SEC_DOCS_LIVE,
+    "fr_officer": {"G_ALL_SEC_OBS", "G_ALL", "A_FR", "R_FR", "W_A_FR", "FR_DRAFT", "FR_G_DE"}
+    | SEC_DOCS_LIVE,
+    "fr_reader": {"G_ALL_SEC_OBS", "G_ALL", "A_FR", "W_A_FR", "FR_G_DE"} | SEC_DOCS_LIVE,
+    "de_spoc": {"G_ALL_SEC_OBS", "G_ALL", "FR_G_DE"} | SEC_DOCS_LIVE,
+    "cr_spoc": {"G_ALL_SEC_OBS"},  # observers: the flag, and CLEAR/GREEN only
+    "cr_officer": {"G_ALL_SEC_OBS"},
+    "cr_reader": {"G_ALL_SEC_OBS"},
+    "sec": {"G_ALL_SEC_OBS", "A_SEC", "SEC_DRAFT"} | SEC_DOCS_LIVE,
+    "sec_disabled": set(), "admin": set(), "dk_spoc_disabled": set(), "dk_officer_disabled": set(),
+    "dk_reader_invited": set(),
+}
+
+
+def _names(made: dict[str, uuid.UUID], ids: Any) -> set[str]:
+    by_id = {v: k for k, v in made.items()}
+    return {by_id[i] for i in ids}
+
+
+@pytest.mark.parametrize("who", sorted(SEES))
+def test_items_filter(u: Any, items: dict[str, uuid.UUID], who: str) -> None:
+    user = getattr(u, who)
+    assert _names(items, db.session.scalars(select(Item.id).where(access.items_filter(user)))) == SEES[who]
+
+
+def test_items_filter_reads_the_register_at_query_time(u: Any, items: dict[str, uuid.UUID]) -> None:
+    """A state that stops subscribing leaves the "all subscribing" audiences at once, even for a
+    user object loaded before the change (the register is asked in the query)."""
+    de = u.de_spoc
+    _ = de.country  # loaded while DE still subscribes
+    db.session.execute(update(Country).where(Country.code == "DE").values(status=CountryStatus.OBSERVER)
+                       .execution_options(synchronize_session=False))
+    assert de.country.status is CountryStatus.SUBSCRIBING  # the loaded object is stale
+    assert _names(items, db.session.scalars(select(Item.id).where(access.items_filter(de)))) == {"FR_G_DE"}
+    db.session.rollback()
+
+
+ORIGINATOR_OF = {"G_ALL": "dk", "A_FR": "dk", "R_FR": "dk", "W_A_FR": "dk", "DK_DRAFT": "dk", "DK_SUBMITTED": "dk",
+                 "SEC_DRAFT": "sec", "SEC_DOC": "sec", "SEC_DOC_W": "sec", "FR_G_DE": "fr"}
+
+
+def _item(made: dict[str, uuid.UUID], name: str) -> Item:
+    found = db.session.get(Item, made[name])
+    assert found is not None
+    return found
+
+
+def test_is_originator_and_named_audience(u: Any, items: dict[str, uuid.UUID]) -> None:
+    it = lambda name: _item(items, name)  # noqa: E731
+    # Originator: the state's SPOC and officers; for its documents, the secretariat.
+    for name in ("A_FR", "DK_DRAFT"):
+        assert access.is_originator(u.dk_spoc, it(name)) and access.is_originator(u.dk_officer, it(name))
+        for other in ("dk_reader", "fr_spoc", "sec", "admin", "cr_spoc"):
+            assert not access.is_originator(getattr(u, other), it(name)), other
+    assert access.is_originator(u.sec, it("SEC_DOC"))
+    for other in ("dk_spoc", "dk_officer", "admin"):
+        assert not access.is_originator(getattr(u, other), it("SEC_DOC")), other
+    # Named audiences: CLEAR/GREEN for everyone who sees the item; stricter only the originator's.
+    assert access.can_see_named_audience(u.fr_reader, it("FR_G_DE")) and access.can_see_named_audience(
+        u.cr_reader, it("G_ALL_SEC_OBS"))
+    assert access.can_see_named_audience(u.dk_reader, it("A_FR")) and access.can_see_named_audience(u.dk_spoc, it("R_FR"))
+    for other in ("fr_spoc", "fr_reader", "sec", "admin"):
+        assert not access.can_see_named_audience(getattr(u, other), it("A_FR")), other
+        assert not access.can_see_named_audience(getattr(u, other), it("R_FR")), other
+    assert access.can_see_named_audience(u.sec, it("A_SEC")) is False
+    assert access.can_see_named_audience(u.dk_officer, it("A_SEC"))
+
+
+def test_amber_document_of_the_secretariat_names_its_audience_to_the_secretariat(
+        app: Flask, u: Any, cast: dict[str, Any]) -> None:
+    doc_id = helpers.make_item(app, cast["sec"], "document", tlp="AMBER", audience=_aud(countries=["FR"]))
+    doc = db.session.get(Item, doc_id)
+    assert doc is not None
+    assert access.can_see_named_audience(u.sec, doc)
+    for other in ("fr_spoc", "fr_reader", "dk_spoc", "admin"):
+        assert not access.can_see_named_audience(getattr(u, other), doc), other
+
+
+@pytest.mark.parametrize(("who", "kinds"), [
+    ("dk_spoc", {ItemKind.DENIAL, ItemKind.THREAT_NOTICE, ItemKind.DOCUMENT}),
+    ("dk_officer", {ItemKind.DENIAL, ItemKind.THREAT_NOTICE, ItemKind.DOCUMENT}),
+    ("dk_reader", set()), ("dk_spoc_disabled", set()), ("dk_officer_disabled", set()),
+    ("cr_spoc", set()), ("cr_officer", set()), ("sec", {ItemKind.DOCUMENT}), ("sec_disabled", set()),
+    ("admin", set()),
+])
+def test_can_create_items(u: Any, who: str, kinds: set[ItemKind]) -> None:
+    assert {k for k in ItemKind if access.can_create_items(getattr(u, who), k)} == kinds
+
+
+def test_editing_submitting_releasing(u: Any, items: dict[str, uuid.UUID]) -> None:
+    it = lambda name: _item(items, name)  # noqa: E731
+    # Drafts and submitted drafts: the originating state's editors (SPOC and officers).
+    for name in ("DK_DRAFT", "DK_SUBMITTED"):
+        assert access.can_edit_draft(u.dk_spoc, it(name)) and access.can_edit_draft(u.dk_officer, it(name))
+        for other in ("dk_reader", "fr_spoc", "sec"):
+            assert not access.can_edit_draft(getattr(u, other), it(name))
+    assert access.can_edit_draft(u.sec, it("SEC_DRAFT")) and not access.can_edit_draft(u.dk_spoc, it("SEC_DRAFT"))
+    for name in ("A_FR", "W_A_FR", "SEC_DOC"):
+        assert not any(access.can_edit_draft(p, it(name)) for p in (u.dk_spoc, u.dk_officer, u.sec))
+    # Submit: an officer of the originating state, a draft only.
+    assert access.can_submit(u.dk_officer, it("DK_DRAFT"))
+    assert not access.can_submit(u.dk_spoc, it("DK_DRAFT"))
+    assert not access.can_submit(u.dk_officer, it("DK_SUBMITTED"))
+    assert not access.can_submit(u.fr_officer, it("DK_DRAFT"))
+    assert not access.can_submit(u.dk_reader, it("DK_DRAFT"))
+    assert not access.can_submit(u.sec, it("SEC_DRAFT"))
+    # Release: the originating state's SPOC, or the secretariat for its documents.
+    assert access.can_release(u.dk_spoc, it("DK_SUBMITTED")) and access.can_release(u.dk_spoc, it("A_FR"))
+    assert not access.can_release(u.dk_officer, it("DK_SUBMITTED"))
+    assert not access.can_release(u.dk_reader, it("A_FR")) and not access.can_release(u.fr_spoc, it("A_FR"))
+    assert not access.can_release(u.sec, it("A_SEC"))
+    assert access.can_release(u.sec, it("SEC_DRAFT")) and access.can_release(u.sec, it("SEC_DOC"))
+    assert not access.can_release(u.dk_spoc, it("SEC_DOC")) and not access.can_release(u.admin, it("SEC_DOC"))
+    # Read receipts: the originator, of live items.
+    assert access.can_see_read_receipts(u.dk_spoc, it("A_FR")) and access.can_see_read_receipts(u.dk_officer, it("W_A_FR"))
+    assert access.can_see_read_receipts(u.sec, it("SEC_DOC"))
+    assert not access.can_see_read_receipts(u.dk_spoc, it("DK_DRAFT"))
+    assert not access.can_see_read_receipts(u.fr_spoc, it("A_FR")) and not access.can_see_read_receipts(
+        u.dk_reader, it("A_FR"))
+
+
+def test_can_attach(u: Any, items: dict[str, uuid.UUID]) -> None:
+    it = lambda name: _item(items, name)  # noqa: E731
+    assert access.can_attach(u.dk_officer, it("DK_DRAFT")) and access.can_attach(u.dk_spoc, it("DK_SUBMITTED"))
+    assert access.can_attach(u.sec, it("SEC_DRAFT")) and access.can_attach(u.sec, it("SEC_DOC"))
+    assert access.can_attach(u.dk_spoc, it("A_FR"))
+    assert not access.can_attach(u.dk_officer, it("A_FR"))  # published: the SPOC only
+    assert not access.can_attach(u.dk_spoc, it("W_A_FR"))  # withdrawn: nobody
+    assert not access.can_attach(u.sec, it("SEC_DOC_W"))
+    assert not access.can_attach(u.fr_spoc, it("A_FR")) and not access.can_attach(u.dk_reader, it("DK_DRAFT"))
+    assert not access.can_attach(u.fr_officer, it("DK_DRAFT"))
+    assert not access.can_attach(u.dk_spoc_disabled, it("A_FR"))
+    assert not access.can_attach(u.dk_officer_disabled, it("DK_DRAFT"))
+
+
+def test_email_and_export_markings(u: Any, items: dict[str, uuid.UUID]) -> None:
+    it = lambda name: _item(items, name)  # noqa: E731
+    assert access.may_email_content(it("G_ALL")) and not access.may_email_content(it("A_FR"))
+    assert not access.may_email_content(it("R_FR"))
+    assert access.may_email_summary(it("G_ALL")) and not access.may_email_summary(it("A_FR"))
+    assert access.may_email_content(it("SEC_DOC_W")) and not access.may_email_summary(it("SEC_DOC_W"))
+    exported = _names(items, db.session.scalars(select(Item.id).where(access.items_filter(u.dk_spoc),
+                                                                      access.bulk_export_filter())))
+    assert exported == SEES["dk_spoc"] - {"R_FR"}
+
+
+@pytest.mark.parametrize(("who", "item", "tlp", "expected"), [
+    # Whoever sees the item opens its files, under the stricter of the two markings:
+    ("dk_reader", "A_FR", Tlp.AMBER, True), ("dk_reader", "A_FR", Tlp.RED, False),
+    ("fr_reader", "A_FR", Tlp.AMBER_STRICT, True), ("fr_reader", "A_FR", Tlp.RED, False),
+    ("fr_officer", "A_FR", Tlp.RED, True), ("fr_spoc", "R_FR", Tlp.RED, True),
+    ("cr_reader", "G_ALL_SEC_OBS", Tlp.GREEN, True), ("cr_reader", "G_ALL_SEC_OBS", Tlp.CLEAR, True),
+    ("cr_spoc", "G_ALL_SEC_OBS", Tlp.AMBER, False), ("cr_officer", "G_ALL_SEC_OBS", Tlp.RED, False),
+    ("sec", "G_ALL_SEC_OBS", Tlp.AMBER, True), ("sec", "SEC_DOC", Tlp.RED, True),
+    # ... nobody disabled, no administrator:
+    ("dk_spoc_disabled", "A_FR", Tlp.GREEN, False), ("dk_reader_invited", "A_FR", Tlp.CLEAR, False),
+    ("sec_disabled", "SEC_DOC", Tlp.GREEN, False), ("admin", "A_FR", Tlp.CLEAR, False),
+    # ... and a withdrawn item is a notice for its audience, its files stay with the originator:
+    ("fr_spoc", "W_A_FR", Tlp.GREEN, False), ("fr_reader", "W_A_FR", Tlp.CLEAR, False),
+    ("dk_spoc", "W_A_FR", Tlp.AMBER, True), ("dk_reader", "W_A_FR", Tlp.GREEN, True),
+    ("dk_reader", "W_A_FR", Tlp.RED, False),
+    ("sec", "SEC_DOC_W", Tlp.GREEN, True), ("dk_spoc", "SEC_DOC_W", Tlp.GREEN, False),
+    ("fr_reader", "SEC_DOC_W", Tlp.GREEN, False), ("dk_spoc", "SEC_DOC", Tlp.RED, True),
+])
+def test_can_read_attachment(u: Any, items: dict[str, uuid.UUID], who: str, item: str, tlp: Tlp,
+                             expected: bool) -> None:
+    assert access.can_read_attachment(getattr(u, who), _item(items, item), tlp) is expected
+
+
+def test_key_owner(u: Any) -> None:
+    assert access.key_owner(u.sec) == access.SECRETARIAT_KEY_OWNER == "SECRETARIAT"
+    assert access.key_owner(u.dk_reader) == "DK" and access.key_owner(u.cr_officer) == "CR"
+    assert access.key_owner(u.admin) is None
