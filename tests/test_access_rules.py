@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 
 from portal import access
 from portal.extensions import db
-from portal.models import Country, CountryStatus, Item, ItemKind, Role, Tlp, User, UserStatus
+from portal.models import Attachment, Country, CountryStatus, Item, ItemEvent, ItemKind, ItemVersion, Role, Tlp, User, UserStatus
+from portal.sharing import service as sharing
 from tests.sharing import helpers
 from tests.sharing.helpers import add_observer_state
 
@@ -367,3 +368,118 @@ def test_key_owner(u: Any) -> None:
     assert access.key_owner(u.sec) == access.SECRETARIAT_KEY_OWNER == "SECRETARIAT"
     assert access.key_owner(u.dk_reader) == "DK" and access.key_owner(u.cr_officer) == "CR"
     assert access.key_owner(u.admin) is None
+
+
+# --- history: versions, events, attachments ----------------------------------------------
+
+def _amend(app: Flask, author: Any, item_id: uuid.UUID, **overrides: Any) -> None:
+    with app.app_context():
+        item = db.session.get(Item, item_id)
+        assert item is not None
+        sharing.amend(db.session, helpers.user(author), item, helpers.payload_for(item.kind, **overrides), "Changed.")
+        db.session.remove()
+
+
+def _file_row(item_id: uuid.UUID, version: int, uploader: uuid.UUID) -> Attachment:
+    """An attachment's row only (these tests ask the filter; the files are tests/attachments')."""
+    return Attachment(item_id=item_id, item_version=version, filename=f"v{version}.pdf", media_type="application/pdf",
+                      size=1, plaintext_sha256="0" * 64, ciphertext_sha256="1" * 64, ciphertext_size=1,
+                      storage_name=uuid.uuid4().hex, manifest=b"{}", signature=b"\0" * 64, signer_owner="DK",
+                      signer_key_version=1, tlp=Tlp.GREEN, uploaded_by_id=uploader)
+
+
+@pytest.fixture
+def history(app: Flask, cast: dict[str, Any], items: dict[str, uuid.UUID]) -> dict[str, uuid.UUID]:
+    """Items whose versions went to different audiences, with a file attached under each version."""
+    dk, sec = cast["dk_spoc"], cast["sec"]
+    tn = "threat_notice"
+    # Widened: AMBER to FR, then GREEN to all subscribing states and the observers.
+    widened = helpers.make_item(app, dk, tn, tlp="AMBER", audience=_aud(countries=["FR"]))
+    _amend(app, dk, widened, tlp="GREEN", audience=_aud(all_subscribing=True, observers=True))
+    # Lowered: RED to FR, then AMBER to FR (FR's readers get version 2 only).
+    lowered = helpers.make_item(app, dk, tn, tlp="RED", audience=_aud(countries=["FR"]))
+    _amend(app, dk, lowered, tlp="AMBER", audience=_aud(countries=["FR"]))
+    # Secretariat added in version 2.
+    to_sec = helpers.make_item(app, dk, tn, tlp="AMBER", audience=_aud(countries=["FR"]))
+    _amend(app, dk, to_sec, tlp="AMBER", audience=_aud(countries=["FR"], secretariat=True))
+    # The secretariat's own document, amended.
+    doc = helpers.make_item(app, sec, "document", audience=_aud(countries=["FR"]))
+    _amend(app, sec, doc, audience=_aud(countries=["FR"]))
+    made = {"WIDENED": widened, "LOWERED": lowered, "TO_SEC": to_sec, "DOC": doc, "W_A_FR": items["W_A_FR"],
+            "DK_DRAFT": items["DK_DRAFT"], "FR_DRAFT": items["FR_DRAFT"]}
+    with app.app_context():
+        for name, item_id in made.items():
+            item = db.session.get(Item, item_id)
+            assert item is not None
+            db.session.add_all([_file_row(item_id, v, dk.id) for v in range(item.version + 1)])
+        db.session.commit()
+        db.session.remove()
+    return made
+
+
+def _versions(made: dict[str, uuid.UUID], user: User) -> set[str]:
+    by_id = {v: k for k, v in made.items()}
+    rows = db.session.execute(select(ItemVersion.item_id, ItemVersion.version).join(Item, Item.id == ItemVersion.item_id)
+                              .where(Item.id.in_(made.values()), access.versions_filter(user)))
+    return {f"{by_id[i]}/{v}" for i, v in rows}
+
+
+def _events(made: dict[str, uuid.UUID], user: User) -> set[str]:
+    by_id = {v: k for k, v in made.items()}
+    rows = db.session.execute(select(ItemEvent.item_id, ItemEvent.kind, ItemEvent.version)
+                              .join(Item, Item.id == ItemEvent.item_id)
+                              .where(Item.id.in_(made.values()), access.events_filter(user)))
+    return {f"{by_id[i]}/{kind.value}@{v}" for i, kind, v in rows}
+
+
+def _files(made: dict[str, uuid.UUID], user: User) -> set[str]:
+    by_id = {v: k for k, v in made.items()}
+    rows = db.session.execute(select(Attachment.item_id, Attachment.item_version)
+                              .join(Item, Item.id == Attachment.item_id)
+                              .where(Item.id.in_(made.values()), access.attachments_filter(user)))
+    return {f"{by_id[i]}/{v}" for i, v in rows}
+
+
+def _all_events(name: str, versions: int) -> set[str]:
+    return {f"{name}/created@0", f"{name}/published@1"} | {f"{name}/amended@{v}" for v in range(2, versions + 1)}
+
+
+AMENDED = ("WIDENED", "LOWERED", "TO_SEC")
+W_EVENTS = {"W_A_FR/created@0", "W_A_FR/published@1", "W_A_FR/withdrawn@1"}
+# who -> (versions, events, files), written out from "history is released too".
+HISTORY: dict[str, tuple[set[str], set[str], set[str]]] = {
+    # The originating state had every version (its readers: all but RED ones).
+    "dk_spoc": ({f"{n}/{v}" for n in AMENDED for v in (1, 2)},
+                set().union(*(_all_events(n, 2) for n in AMENDED)) | W_EVENTS | {"DK_DRAFT/created@0"},
+                {f"{n}/{v}" for n in AMENDED for v in (0, 1, 2)} | {"W_A_FR/0", "W_A_FR/1", "DK_DRAFT/0"}),
+    "dk_reader": ({"WIDENED/1", "WIDENED/2", "LOWERED/2", "TO_SEC/1", "TO_SEC/2"},
+                  _all_events("WIDENED", 2) | {"LOWERED/amended@2"} | _all_events("TO_SEC", 2) | W_EVENTS,
+                  {"WIDENED/0", "WIDENED/1", "WIDENED/2", "LOWERED/2", "TO_SEC/0", "TO_SEC/1", "TO_SEC/2", "W_A_FR/0",
+                   "W_A_FR/1"}),
+    # FR was named in every version; a withdrawn item shows no versions, only its notice.
+    "fr_spoc": ({f"{n}/{v}" for n in (*AMENDED, "DOC") for v in (1, 2)},
+                set().union(*(_all_events(n, 2) for n in (*AMENDED, "DOC"))) | W_EVENTS | {"FR_DRAFT/created@0"},
+                {f"{n}/{v}" for n in (*AMENDED, "DOC") for v in (0, 1, 2)} | {"W_A_FR/0", "W_A_FR/1", "FR_DRAFT/0"}),
+    "fr_reader": ({"WIDENED/1", "WIDENED/2", "LOWERED/2", "TO_SEC/1", "TO_SEC/2", "DOC/1", "DOC/2"},
+                  _all_events("WIDENED", 2) | {"LOWERED/amended@2"} | _all_events("TO_SEC", 2)
+                  | _all_events("DOC", 2) | W_EVENTS,
+                  {"WIDENED/0", "WIDENED/1", "WIDENED/2", "LOWERED/2", "TO_SEC/0", "TO_SEC/1", "TO_SEC/2", "DOC/0",
+                   "DOC/1", "DOC/2", "W_A_FR/0", "W_A_FR/1"}),
+    # DE and the observers had version 2 of the widened item only.
+    "de_spoc": ({"WIDENED/2"}, {"WIDENED/amended@2"}, {"WIDENED/2"}),
+    "cr_reader": ({"WIDENED/2"}, {"WIDENED/amended@2"}, {"WIDENED/2"}),
+    # The secretariat: version 2 of TO_SEC, and all of its own document.
+    "sec": ({"TO_SEC/2", "DOC/1", "DOC/2"}, {"TO_SEC/amended@2"} | _all_events("DOC", 2),
+            {"TO_SEC/2", "DOC/0", "DOC/1", "DOC/2"}),
+    "admin": (set(), set(), set()),
+    "dk_spoc_disabled": (set(), set(), set()),
+}
+
+
+@pytest.mark.parametrize("who", sorted(HISTORY))
+def test_history_is_released_too(u: Any, history: dict[str, uuid.UUID], who: str) -> None:
+    user = getattr(u, who)
+    versions, events, files = HISTORY[who]
+    assert _versions(history, user) == versions
+    assert _events(history, user) == events
+    assert _files(history, user) == files
