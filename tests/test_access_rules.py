@@ -10,6 +10,7 @@ against, so every branch and comparison of the module has a case that tells it a
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +20,12 @@ from sqlalchemy import select, update
 from portal import access
 from portal.extensions import db
 from portal.models import Attachment, Country, CountryStatus, Item, ItemEvent, ItemKind, ItemVersion, Role, Tlp, User, UserStatus
+from portal.models.meeting import (
+    ActionItem, AgendaVersion, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes, MinutesComment,
+    MinutesStatus,
+)
 from portal.sharing import service as sharing
+from tests.meetings.conftest import new_meeting
 from tests.sharing import helpers
 from tests.sharing.helpers import add_observer_state
 
@@ -483,3 +489,232 @@ def test_history_is_released_too(u: Any, history: dict[str, uuid.UUID], who: str
     assert _versions(history, user) == versions
     assert _events(history, user) == events
     assert _files(history, user) == files
+
+
+# --- meetings -------------------------------------------------------------------------
+
+NOW = datetime(2026, 5, 1, 12, 0)
+
+
+def _meeting(status: MeetingStatus, *, all_subscribing: bool = False, observers: bool = False,
+             states: tuple[str, ...] = (), deadline_in: timedelta = timedelta(days=10),
+             starts_in: timedelta = timedelta(days=20)) -> Meeting:
+    """A meeting as predicates see it (not stored: the predicates read its fields only)."""
+    return Meeting(status=status, invite_all_subscribing=all_subscribing, invite_observers=observers,
+                   invited_states=[MeetingInvitedState(country_code=c) for c in states],
+                   registration_deadline=NOW + deadline_in, starts_at=NOW + starts_in,
+                   ends_at=NOW + starts_in + timedelta(hours=8))
+
+
+@pytest.fixture
+def meetings(app: Flask, cast: dict[str, Any]) -> dict[str, uuid.UUID]:
+    """Stored meetings of the secretariat, in several statuses, with actions and minutes comments."""
+    sec = cast["sec"]
+    made = {
+        "DRAFT": new_meeting(app, sec, announce=False),
+        "ALL": new_meeting(app, sec),
+        "FR": new_meeting(app, sec, invite_all_subscribing=False, states=["FR"]),
+        "OBS": new_meeting(app, sec, invite_all_subscribing=False, invite_observers=True, states=["DE"]),
+        "CANCELLED": new_meeting(app, sec),
+        "HELD_DK": new_meeting(app, sec, invite_all_subscribing=False, states=["DK"]),
+    }
+    with app.app_context():
+        db.session.execute(update(Meeting).where(Meeting.id == made["CANCELLED"]).values(status=MeetingStatus.CANCELLED))
+        db.session.execute(update(Meeting).where(Meeting.id == made["HELD_DK"]).values(status=MeetingStatus.HELD))
+        actions = [("ALL", "DK"), ("ALL", "FR"), ("ALL", None), ("FR", "DK"), ("DRAFT", "DK"), ("FR", "FR"),
+                   ("OBS", "CR"), ("HELD_DK", "DK")]
+        for meeting, owner in actions:
+            db.session.add(ActionItem(meeting_id=made[meeting], text=f"{meeting}/{owner}", owner_state_code=owner))
+        minutes = Minutes(meeting_id=made["HELD_DK"], status=MinutesStatus.CIRCULATED, body="", version=1)
+        db.session.add(minutes)
+        db.session.flush()
+        for code in ("DK", "FR"):
+            db.session.add(MinutesComment(minutes_id=minutes.id, minutes_version=1, country_code=code, body=code))
+        db.session.commit()
+        db.session.remove()
+    return made
+
+
+MEETINGS_SEEN: dict[str, set[str]] = {
+    "sec": {"DRAFT", "ALL", "FR", "OBS", "CANCELLED", "HELD_DK"},
+    "dk_spoc": {"ALL", "CANCELLED", "HELD_DK"}, "dk_officer": {"ALL", "CANCELLED", "HELD_DK"},
+    "dk_reader": {"ALL", "CANCELLED", "HELD_DK"},
+    "fr_spoc": {"ALL", "FR", "CANCELLED"}, "fr_reader": {"ALL", "FR", "CANCELLED"},
+    "de_spoc": {"ALL", "OBS", "CANCELLED"},
+    "cr_spoc": {"OBS"}, "cr_reader": {"OBS"},
+    "admin": set(), "sec_disabled": set(), "dk_spoc_disabled": set(), "dk_reader_invited": set(),
+}
+ACTIONS_SEEN: dict[str, set[str]] = {
+    "sec": {"ALL/DK", "ALL/FR", "ALL/None", "FR/DK", "DRAFT/DK", "FR/FR", "OBS/CR", "HELD_DK/DK"},
+    "dk_spoc": {"ALL/DK", "HELD_DK/DK"}, "dk_reader": {"ALL/DK", "HELD_DK/DK"},  # not FR's meeting, not the draft
+    "fr_officer": {"ALL/FR", "FR/FR"}, "de_spoc": set(), "cr_officer": {"OBS/CR"},
+    "admin": set(), "sec_disabled": set(), "dk_spoc_disabled": set(),
+}
+COMMENTS_SEEN: dict[str, set[str]] = {
+    "sec": {"DK", "FR"}, "dk_spoc": {"DK"}, "dk_reader": {"DK"}, "fr_officer": {"FR"}, "de_spoc": set(),
+    "admin": set(), "sec_disabled": set(), "dk_spoc_disabled": set(),
+}
+
+
+@pytest.mark.parametrize("who", sorted(MEETINGS_SEEN))
+def test_meetings_filter_and_can_view_meeting(u: Any, meetings: dict[str, uuid.UUID], who: str) -> None:
+    user = getattr(u, who)
+    by_id = {v: k for k, v in meetings.items()}
+    assert {by_id[i] for i in db.session.scalars(select(Meeting.id).where(access.meetings_filter(user)))} == \
+        MEETINGS_SEEN[who]
+    # The Python twin answers the same for each meeting.
+    for name, meeting_id in meetings.items():
+        meeting = db.session.get(Meeting, meeting_id)
+        assert access.can_view_meeting(user, meeting) is (name in MEETINGS_SEEN[who]), name
+
+
+@pytest.mark.parametrize("who", sorted(ACTIONS_SEEN))
+def test_actions_filter(u: Any, meetings: dict[str, uuid.UUID], who: str) -> None:
+    by_id = {v: k for k, v in meetings.items()}
+    rows = db.session.execute(select(ActionItem.meeting_id, ActionItem.owner_state_code)
+                              .where(access.actions_filter(getattr(u, who))))
+    assert {f"{by_id[m]}/{owner}" for m, owner in rows} == ACTIONS_SEEN[who]
+
+
+@pytest.mark.parametrize("who", sorted(COMMENTS_SEEN))
+def test_minutes_comments_filter(u: Any, meetings: dict[str, uuid.UUID], who: str) -> None:
+    seen = set(db.session.scalars(select(MinutesComment.country_code)
+                                  .where(access.minutes_comments_filter(getattr(u, who)))))
+    assert seen == COMMENTS_SEEN[who]
+
+
+def test_meeting_invites_and_agenda_versions(u: Any) -> None:
+    fr_only = _meeting(MeetingStatus.ANNOUNCED, states=("FR",))
+    assert access.can_view_meeting(u.fr_reader, fr_only) and not access.can_view_meeting(u.dk_spoc, fr_only)
+    assert not access.can_view_meeting(u.fr_spoc, _meeting(MeetingStatus.DRAFT, all_subscribing=True))
+    assert access.can_view_meeting(u.sec, _meeting(MeetingStatus.DRAFT))
+    assert not access.can_view_meeting(u.cr_spoc, _meeting(MeetingStatus.ANNOUNCED, all_subscribing=True, states=("CR",)))
+    assert access.can_view_meeting(u.cr_spoc, _meeting(MeetingStatus.HELD, observers=True))
+    assert not access.can_view_meeting(u.fr_spoc, _meeting(MeetingStatus.ANNOUNCED, observers=True))
+    # Agendas: the latest for everyone invited now; earlier ones for those invited then.
+    meeting = _meeting(MeetingStatus.ANNOUNCED, all_subscribing=True)
+    v1 = AgendaVersion(version=1, invite_all_subscribing=False, invite_observers=False, invited_states=["FR"])
+    v2 = AgendaVersion(version=2, invite_all_subscribing=True, invite_observers=False, invited_states=[])
+    assert access.can_view_agenda_version(u.fr_officer, meeting, v1, 2)
+    assert not access.can_view_agenda_version(u.dk_officer, meeting, v1, 2)
+    assert access.can_view_agenda_version(u.dk_officer, meeting, v2, 2)
+    assert access.can_view_agenda_version(u.dk_officer, meeting, v1, 1)  # the latest is the meeting's agenda
+    assert access.can_view_agenda_version(u.sec, meeting, v1, 2)
+    assert not access.can_view_agenda_version(u.admin, meeting, v2, 2)
+    draft = _meeting(MeetingStatus.DRAFT, all_subscribing=True)
+    assert not access.can_view_agenda_version(u.fr_officer, draft, v1, 2)
+    assert not access.can_view_agenda_version(u.fr_officer, draft, v2, 2)
+    observers = _meeting(MeetingStatus.ANNOUNCED, observers=True)
+    v1_obs = AgendaVersion(version=1, invite_all_subscribing=True, invite_observers=True, invited_states=[])
+    v1_no_obs = AgendaVersion(version=1, invite_all_subscribing=True, invite_observers=False, invited_states=[])
+    assert access.can_view_agenda_version(u.cr_reader, observers, v1_obs, 2)
+    assert not access.can_view_agenda_version(u.cr_reader, observers, v1_no_obs, 2)
+
+
+@pytest.mark.parametrize(("step", "status", "deadline_in", "starts_in", "refusal"), [
+    (MeetingStep.ANNOUNCE, MeetingStatus.DRAFT, timedelta(days=1), timedelta(days=2), None),
+    (MeetingStep.ANNOUNCE, MeetingStatus.DRAFT, timedelta(0), timedelta(days=2),
+     "The registration deadline has passed: move it (and the dates if needed) first."),
+    (MeetingStep.ANNOUNCE, MeetingStatus.DRAFT, -timedelta(seconds=1), timedelta(days=2),
+     "The registration deadline has passed: move it (and the dates if needed) first."),
+    (MeetingStep.ANNOUNCE, MeetingStatus.ANNOUNCED, timedelta(days=1), timedelta(days=2),
+     "Only a draft meeting can be announced."),
+    (MeetingStep.CLOSE_REGISTRATION, MeetingStatus.ANNOUNCED, -timedelta(days=1), timedelta(days=2), None),
+    (MeetingStep.CLOSE_REGISTRATION, MeetingStatus.REGISTRATION_CLOSED, timedelta(days=1), timedelta(days=2),
+     "Registration is open only while a meeting is announced."),
+    (MeetingStep.REOPEN_REGISTRATION, MeetingStatus.REGISTRATION_CLOSED, timedelta(seconds=1), timedelta(days=2), None),
+    (MeetingStep.REOPEN_REGISTRATION, MeetingStatus.REGISTRATION_CLOSED, timedelta(0), timedelta(days=2),
+     "The registration deadline has passed: move it (and the dates if needed) first."),
+    (MeetingStep.REOPEN_REGISTRATION, MeetingStatus.ANNOUNCED, timedelta(days=1), timedelta(days=2),
+     "Registration is not closed."),
+    (MeetingStep.MARK_HELD, MeetingStatus.ANNOUNCED, -timedelta(days=2), timedelta(0), None),
+    (MeetingStep.MARK_HELD, MeetingStatus.REGISTRATION_CLOSED, -timedelta(days=2), -timedelta(days=1), None),
+    (MeetingStep.MARK_HELD, MeetingStatus.ANNOUNCED, -timedelta(days=2), timedelta(seconds=1),
+     "The meeting has not started yet."),
+    (MeetingStep.MARK_HELD, MeetingStatus.DRAFT, -timedelta(days=2), -timedelta(days=1),
+     "Only an announced meeting can be marked as held."),
+    (MeetingStep.ADOPT_MINUTES, MeetingStatus.HELD, -timedelta(days=2), -timedelta(days=1), None),
+    (MeetingStep.ADOPT_MINUTES, MeetingStatus.REGISTRATION_CLOSED, -timedelta(days=2), -timedelta(days=1),
+     "Minutes are adopted once the meeting has been held."),
+    (MeetingStep.CANCEL, MeetingStatus.DRAFT, -timedelta(days=2), -timedelta(days=1), None),
+    (MeetingStep.CANCEL, MeetingStatus.HELD, timedelta(days=1), timedelta(days=2),
+     "A meeting that has been held or cancelled cannot be cancelled."),
+])
+def test_meeting_step_refusal(step: MeetingStep, status: MeetingStatus, deadline_in: timedelta, starts_in: timedelta,
+                              refusal: str | None) -> None:
+    meeting = _meeting(status, all_subscribing=True, deadline_in=deadline_in, starts_in=starts_in)
+    assert access.meeting_step_refusal(meeting, step, NOW) == refusal
+
+
+def test_offered_meeting_steps(u: Any) -> None:
+    announced = _meeting(MeetingStatus.ANNOUNCED, all_subscribing=True)  # starts in 20 days
+    assert access.offered_meeting_steps(u.sec, announced, NOW) == {
+        MeetingStep.CLOSE_REGISTRATION: None, MeetingStep.MARK_HELD: "The meeting has not started yet.",
+        MeetingStep.CANCEL: None}
+    held = _meeting(MeetingStatus.HELD, all_subscribing=True, deadline_in=-timedelta(days=3),
+                    starts_in=-timedelta(days=1))
+    assert access.offered_meeting_steps(u.sec, held, NOW) == {}  # adopting is the minutes page's
+    assert access.offered_meeting_steps(u.sec, _meeting(MeetingStatus.DRAFT), NOW) == {
+        MeetingStep.ANNOUNCE: None, MeetingStep.CANCEL: None}
+    for other in ("admin", "dk_spoc", "sec_disabled"):
+        assert access.offered_meeting_steps(getattr(u, other), announced, NOW) == {}
+
+
+def test_managing_meetings(u: Any) -> None:
+    assert access.can_manage_meetings(u.sec)
+    assert not any(access.can_manage_meetings(getattr(u, p)) for p in ("sec_disabled", "admin", "dk_spoc"))
+    for status in MeetingStatus:
+        meeting = _meeting(status, all_subscribing=True)
+        open_for_changes = status in (MeetingStatus.DRAFT, MeetingStatus.ANNOUNCED, MeetingStatus.REGISTRATION_CLOSED)
+        assert access.can_edit_meeting(u.sec, meeting) is open_for_changes, status
+        assert access.can_record_actions(u.sec, meeting) is (status not in (MeetingStatus.DRAFT,
+                                                                               MeetingStatus.CANCELLED)), status
+        assert not access.can_edit_meeting(u.sec_disabled, meeting)
+        assert not access.can_record_actions(u.dk_spoc, meeting)
+        assert access.registration_is_open(meeting, NOW) is (status is MeetingStatus.ANNOUNCED), status
+    announced = _meeting(MeetingStatus.ANNOUNCED, deadline_in=timedelta(0))
+    assert not access.registration_is_open(announced, NOW)  # the deadline itself is too late
+    assert access.registration_is_open(_meeting(MeetingStatus.ANNOUNCED, deadline_in=timedelta(seconds=1)), NOW)
+
+
+def test_delegations_contacts_and_calendar(u: Any) -> None:
+    invited = _meeting(MeetingStatus.ANNOUNCED, states=("DK",))
+    assert access.can_register_delegation(u.dk_spoc, invited)
+    for other in ("dk_officer", "dk_reader", "fr_spoc", "sec", "admin", "dk_spoc_disabled"):
+        assert not access.can_register_delegation(getattr(u, other), invited), other
+    assert not access.can_register_delegation(u.dk_spoc, _meeting(MeetingStatus.DRAFT, states=("DK",)))
+    assert access.can_see_delegate_contacts(u.sec, "DK") and access.can_see_delegate_contacts(u.dk_reader, "DK")
+    assert not access.can_see_delegate_contacts(u.fr_spoc, "DK") and not access.can_see_delegate_contacts(u.admin, "DK")
+    assert access.can_use_calendar_feed(u.sec) and access.can_use_calendar_feed(u.dk_reader)
+    assert access.can_use_calendar_feed(u.cr_officer)
+    for other in ("admin", "sec_disabled", "dk_spoc_disabled", "dk_reader_invited"):
+        assert not access.can_use_calendar_feed(getattr(u, other)), other
+
+
+def test_minutes(u: Any) -> None:
+    held = _meeting(MeetingStatus.HELD, states=("DK",))
+    working = Minutes(status=MinutesStatus.DRAFT, version=0)
+    recirculating = Minutes(status=MinutesStatus.DRAFT, version=1)  # a draft of version 2, version 1 out
+    circulated = Minutes(status=MinutesStatus.CIRCULATED, version=1)
+    adopted = Minutes(status=MinutesStatus.ADOPTED, version=2)
+    assert access.can_view_minutes(u.sec, working)
+    assert not access.can_view_minutes(u.dk_spoc, working)
+    assert all(access.can_view_minutes(u.dk_reader, m) for m in (recirculating, circulated, adopted))
+    # Writing: the secretariat, once held, until adopted; adopting: circulated minutes.
+    assert access.can_write_minutes(u.sec, held, None) and access.can_write_minutes(u.sec, held, working)
+    assert access.can_write_minutes(u.sec, held, circulated)
+    assert not access.can_write_minutes(u.sec, held, adopted)
+    assert not access.can_write_minutes(u.dk_spoc, held, working)
+    assert not access.can_write_minutes(u.sec, _meeting(MeetingStatus.ANNOUNCED), None)
+    assert not access.can_write_minutes(u.sec, _meeting(MeetingStatus.MINUTES_ADOPTED), working)
+    assert access.can_adopt_minutes(u.sec, held, circulated)
+    assert not access.can_adopt_minutes(u.sec, held, working) and not access.can_adopt_minutes(u.sec, held, None)
+    assert not access.can_adopt_minutes(u.sec, held, adopted) and not access.can_adopt_minutes(u.dk_spoc, held, circulated)
+    assert not access.can_adopt_minutes(u.sec_disabled, held, circulated)
+    # Comments: SPOCs and officers of invited states, on circulated minutes.
+    assert access.can_comment_minutes(u.dk_spoc, held, circulated) and access.can_comment_minutes(
+        u.dk_officer, held, circulated)
+    for other in ("dk_reader", "fr_spoc", "sec", "admin", "dk_spoc_disabled"):
+        assert not access.can_comment_minutes(getattr(u, other), held, circulated), other
+    assert not access.can_comment_minutes(u.dk_spoc, held, working)
+    assert not access.can_comment_minutes(u.dk_spoc, held, adopted)
