@@ -10,7 +10,7 @@ against, so every branch and comparison of the module has a case that tells it a
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,11 +20,17 @@ from sqlalchemy import select, update
 from portal import access
 from portal.extensions import db
 from portal.models import Attachment, Country, CountryStatus, Item, ItemEvent, ItemKind, ItemVersion, Role, Tlp, User, UserStatus
+from portal.consultations import service as consultations
+from portal.models.consultation import Consultation, ConsultationOutcome, ConsultationStatus
+from portal.models.item import DenialStatus
+from portal.models.notification import AlertTopic, Notification
+from portal.models.screening import Screening
 from portal.models.meeting import (
     ActionItem, AgendaVersion, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes, MinutesComment,
     MinutesStatus,
 )
 from portal.sharing import service as sharing
+from tests.consultations.conftest import transaction
 from tests.meetings.conftest import new_meeting
 from tests.sharing import helpers
 from tests.sharing.helpers import add_observer_state
@@ -718,3 +724,172 @@ def test_minutes(u: Any) -> None:
         assert not access.can_comment_minutes(getattr(u, other), held, circulated), other
     assert not access.can_comment_minutes(u.dk_spoc, held, working)
     assert not access.can_comment_minutes(u.dk_spoc, held, adopted)
+
+
+# --- screening and denial review --------------------------------------------------------
+
+def test_screening(u: Any) -> None:
+    screeners = {"dk_spoc", "dk_officer", "fr_spoc", "fr_officer", "de_spoc", "cr_spoc", "cr_officer"}
+    for who in CAST:
+        user = getattr(u, who)
+        assert access.can_screen(user) is (who in screeners), who
+        assert access.can_see_reviews(user) is (who in screeners), who
+    dk_record = Screening(country_code="DK")
+    assert access.can_view_screening(u.dk_officer, dk_record) and access.can_view_screening(u.dk_spoc, dk_record)
+    for other in ("dk_reader", "fr_spoc", "sec", "admin", "dk_officer_disabled"):
+        assert not access.can_view_screening(getattr(u, other), dk_record), other
+    for who, code in (("dk_spoc", "DK"), ("fr_officer", "FR")):
+        assert str(access.screenings_filter(getattr(u, who)).compile(compile_kwargs={"literal_binds": True})) == \
+            f"screenings.country_code = '{code}'"
+    for other in ("dk_reader", "sec", "admin", "dk_spoc_disabled"):
+        assert str(access.screenings_filter(getattr(u, other)).compile()) == "false"
+
+
+def test_review_due_filter(app: Flask, u: Any, cast: dict[str, Any]) -> None:
+    today = date(2026, 5, 1)
+    dk, fr = cast["dk_spoc"], cast["fr_spoc"]
+    due = {  # name -> (author, status, denial status, review date)
+        "DUE_IN_30": (dk, "published", DenialStatus.ACTIVE, today + timedelta(days=30)),
+        "DUE_IN_90": (dk, "published", DenialStatus.AMENDED, today + timedelta(days=90)),
+        "DUE_IN_91": (dk, "published", DenialStatus.ACTIVE, today + timedelta(days=91)),
+        "OVERDUE": (dk, "published", DenialStatus.ACTIVE, today - timedelta(days=1)),
+        "REVOKED": (dk, "published", DenialStatus.REVOKED, today + timedelta(days=1)),
+        "LAPSED": (dk, "published", DenialStatus.LAPSED, today - timedelta(days=1)),
+        "NO_DATE": (dk, "published", DenialStatus.ACTIVE, None),
+        "WITHDRAWN": (dk, "withdrawn", DenialStatus.ACTIVE, today + timedelta(days=1)),
+        "FR_DUE": (fr, "published", DenialStatus.ACTIVE, today + timedelta(days=1)),
+    }
+    ids = {name: helpers.make_item(app, author, "denial", status, audience=_aud(all_subscribing=True))
+           for name, (author, status, _, _) in due.items()}
+    ids["NOTICE"] = helpers.make_item(app, dk, "threat_notice", audience=_aud(all_subscribing=True))
+    for name, (_, _, denial_status, review) in due.items():
+        db.session.execute(update(Item).where(Item.id == ids[name]).values(denial_status=denial_status,
+                                                                            review_date=review))
+    db.session.execute(update(Item).where(Item.id == ids["NOTICE"]).values(review_date=today))
+    db.session.commit()
+    by_id = {v: k for k, v in ids.items()}
+
+    def listed(who: str) -> set[str]:
+        return {by_id[i] for i in db.session.scalars(select(Item.id).where(access.review_due_filter(getattr(u, who),
+                                                                                                    today)))}
+
+    assert listed("dk_spoc") == {"DUE_IN_30", "DUE_IN_90", "OVERDUE"} == listed("dk_officer")
+    assert listed("fr_officer") == {"FR_DUE"}
+    for other in ("dk_reader", "sec", "admin", "dk_spoc_disabled", "de_spoc"):
+        assert listed(other) == set(), other
+
+
+# --- consultations ----------------------------------------------------------------------
+
+def _consultation(status: ConsultationStatus, outcome: ConsultationOutcome | None = None,
+                  tlp: Tlp = Tlp.AMBER) -> Consultation:
+    """DK's denial, FR consulting (not stored: the predicates read its fields only)."""
+    return Consultation(denying_code="DK", consulting_code="FR", status=status, outcome=outcome, tlp=tlp)
+
+
+PARTIES = {"dk_spoc", "dk_officer", "fr_spoc", "fr_officer"}
+
+
+def test_who_takes_part_in_consultations(u: Any) -> None:
+    takes_part = PARTIES | {"de_spoc"}
+    for who in CAST:
+        assert access.takes_part_in_consultations(getattr(u, who)) is (who in takes_part), who
+
+
+@pytest.mark.parametrize("status", list(ConsultationStatus))
+def test_consultation_predicates(u: Any, status: ConsultationStatus) -> None:
+    c = _consultation(status)
+    still_open = status is not ConsultationStatus.CLOSED
+    for who in CAST:
+        user = getattr(u, who)
+        party = who in PARTIES
+        assert access.can_view_consultation(user, c) is party, who
+        assert access.can_post_message(user, c) is (party and still_open), who
+        assert access.can_answer(user, c) is (party and who.startswith("dk") and still_open), who
+        assert access.can_close(user, c) is (party and who.startswith("fr") and still_open), who
+
+
+def test_recording_own_denial_after_a_consultation(u: Any) -> None:
+    denied = _consultation(ConsultationStatus.CLOSED, ConsultationOutcome.DENIED)
+    assert access.can_record_own_denial(u.fr_spoc, denied) and access.can_record_own_denial(u.fr_officer, denied)
+    for other in ("dk_spoc", "dk_officer", "fr_reader", "de_spoc", "sec", "admin"):
+        assert not access.can_record_own_denial(getattr(u, other), denied), other
+    for outcome in ConsultationOutcome:
+        if outcome is not ConsultationOutcome.DENIED:
+            assert not access.can_record_own_denial(u.fr_spoc, _consultation(ConsultationStatus.CLOSED, outcome))
+    assert not access.can_record_own_denial(u.fr_spoc, _consultation(ConsultationStatus.ANSWERED,
+                                                                     ConsultationOutcome.DENIED))
+    assert access.may_email_consultation_content(_consultation(ConsultationStatus.OPEN, tlp=Tlp.GREEN))
+    assert access.may_email_consultation_content(_consultation(ConsultationStatus.OPEN, tlp=Tlp.CLEAR))
+    assert not access.may_email_consultation_content(_consultation(ConsultationStatus.OPEN, tlp=Tlp.AMBER))
+    assert not access.may_email_consultation_content(_consultation(ConsultationStatus.OPEN, tlp=Tlp.RED))
+
+
+@pytest.fixture
+def denials(app: Flask, cast: dict[str, Any]) -> dict[str, uuid.UUID]:
+    dk, fr = cast["dk_spoc"], cast["fr_spoc"]
+    return {
+        "DK_TO_FR": helpers.make_item(app, dk, "denial", tlp="AMBER", audience=_aud(countries=["FR"])),
+        "DK_ALL": helpers.make_item(app, dk, "denial", tlp="GREEN", audience=_aud(all_subscribing=True)),
+        "DK_WITHDRAWN": helpers.make_item(app, dk, "denial", "withdrawn", tlp="AMBER", audience=_aud(countries=["FR"])),
+        "DK_DRAFT": helpers.make_item(app, dk, "denial", "draft", tlp="AMBER", audience=_aud(countries=["FR"])),
+        "DK_NOTICE": helpers.make_item(app, dk, "threat_notice", tlp="AMBER", audience=_aud(countries=["FR"])),
+        "FR_TO_DE": helpers.make_item(app, fr, "denial", tlp="AMBER", audience=_aud(countries=["DE"])),
+    }
+
+
+OPENS: dict[str, set[str]] = {
+    "fr_spoc": {"DK_TO_FR", "DK_ALL"}, "fr_officer": {"DK_TO_FR", "DK_ALL"},
+    "de_spoc": {"DK_ALL", "FR_TO_DE"}, "dk_spoc": {"FR_TO_DE"} - {"FR_TO_DE"}, "dk_officer": set(),
+    "fr_reader": set(), "cr_spoc": set(), "sec": set(), "admin": set(), "dk_spoc_disabled": set(),
+}
+
+
+@pytest.mark.parametrize("who", sorted(OPENS))
+def test_can_open_consultation(u: Any, denials: dict[str, uuid.UUID], who: str) -> None:
+    user = getattr(u, who)
+    assert {n for n in denials if access.can_open_consultation(user, _item(denials, n))} == OPENS[who]
+
+
+def test_consultations_filter(app: Flask, u: Any, cast: dict[str, Any], denials: dict[str, uuid.UUID]) -> None:
+    opened = {}
+    for name, by, denial in (("DK_FR", "fr_officer", "DK_TO_FR"), ("FR_DE", "de_spoc", "FR_TO_DE")):
+        consultation = consultations.open_consultation(db.session, helpers.user(cast[by]),
+                                                       transaction(denials[denial]))
+        opened[consultation.id] = name
+    seen = lambda who: {opened[i] for i in db.session.scalars(  # noqa: E731
+        select(Consultation.id).where(access.consultations_filter(getattr(u, who))))}
+    assert seen("dk_spoc") == {"DK_FR"} == seen("dk_officer")
+    assert seen("fr_spoc") == {"DK_FR", "FR_DE"} == seen("fr_officer")
+    assert seen("de_spoc") == {"FR_DE"}
+    for other in ("dk_reader", "fr_reader", "cr_spoc", "sec", "admin", "dk_spoc_disabled"):
+        assert seen(other) == set(), other
+
+
+def test_notifications_filter(app: Flask, u: Any, items: dict[str, uuid.UUID]) -> None:
+    """A user's own notifications, while their item is visible; consultation ones only while
+    the user takes part in consultations."""
+    rows = {  # name -> (recipient, item, subject)
+        "DK_OWN_ITEM": ("dk_spoc", "A_FR", None), "DK_HIDDEN_ITEM": ("dk_spoc", "FR_DRAFT", None),
+        "DK_NO_ITEM": ("dk_spoc", None, None), "DK_CONSULTATION": ("dk_spoc", None, "consultation"),
+        "DK_MEETING": ("dk_spoc", None, "meeting"),
+        "READER_CONSULTATION": ("dk_reader", None, "consultation"), "READER_MEETING": ("dk_reader", None, "meeting"),
+        "READER_ITEM": ("dk_reader", "A_FR", None), "READER_RED": ("dk_reader", "R_FR", None),
+        "READER_NO_ITEM": ("dk_reader", None, None),
+        "DISABLED_NO_ITEM": ("dk_spoc_disabled", None, None),
+        "DISABLED_CONSULTATION": ("dk_spoc_disabled", None, "consultation"),
+    }
+    ids = {}
+    for name, (who, item, subject) in rows.items():
+        note = Notification(user_id=getattr(u, who).id, event_key=name, topic=AlertTopic.DENIALS,
+                            item_id=items[item] if item else None, subject_type=subject, title=name, url="/")
+        db.session.add(note)
+        db.session.flush()
+        ids[note.id] = name
+    db.session.commit()
+    seen = lambda who: {ids[i] for i in db.session.scalars(  # noqa: E731
+        select(Notification.id).where(Notification.id.in_(ids), access.notifications_filter(getattr(u, who))))}
+    assert seen("dk_spoc") == {"DK_OWN_ITEM", "DK_NO_ITEM", "DK_CONSULTATION", "DK_MEETING"}
+    assert seen("dk_reader") == {"READER_MEETING", "READER_ITEM", "READER_NO_ITEM"}
+    assert seen("dk_spoc_disabled") == {"DISABLED_NO_ITEM"}
+    assert seen("fr_spoc") == set()
