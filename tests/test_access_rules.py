@@ -893,3 +893,27 @@ def test_notifications_filter(app: Flask, u: Any, items: dict[str, uuid.UUID]) -
     assert seen("dk_reader") == {"READER_MEETING", "READER_ITEM", "READER_NO_ITEM"}
     assert seen("dk_spoc_disabled") == {"DISABLED_NO_ITEM"}
     assert seen("fr_spoc") == set()
+
+
+def test_withdrawn_item_of_a_state_keeps_its_files_from_the_secretariat(app: Flask, u: Any,
+                                                                        cast: dict[str, Any]) -> None:
+    """The secretariat keeps the files of its own withdrawn documents, not those of a state's."""
+    withdrawn = helpers.make_item(app, cast["dk_spoc"], "threat_notice", "withdrawn", tlp="GREEN",
+                                  audience=_aud(all_subscribing=True, secretariat=True))
+    item = db.session.get(Item, withdrawn)
+    assert item is not None
+    assert access.can_read_attachment(u.dk_officer, item, Tlp.GREEN)
+    assert not access.can_read_attachment(u.sec, item, Tlp.GREEN)
+    assert not access.can_read_attachment(u.fr_spoc, item, Tlp.GREEN)
+
+
+def test_review_due_filter_lists_denials_only(app: Flask, u: Any, cast: dict[str, Any]) -> None:
+    """Only denials are reviewed, whatever another kind's row says."""
+    today = date(2026, 5, 1)
+    notice = helpers.make_item(app, cast["dk_spoc"], "threat_notice", audience=_aud(all_subscribing=True))
+    denial = helpers.make_item(app, cast["dk_spoc"], "denial", audience=_aud(all_subscribing=True))
+    for item_id in (notice, denial):
+        db.session.execute(update(Item).where(Item.id == item_id).values(denial_status=DenialStatus.ACTIVE,
+                                                                          review_date=today))
+    db.session.commit()
+    assert set(db.session.scalars(select(Item.id).where(access.review_due_filter(u.dk_spoc, today)))) == {denial}
