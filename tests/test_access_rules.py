@@ -414,10 +414,13 @@ def history(app: Flask, cast: dict[str, Any], items: dict[str, uuid.UUID]) -> di
     # Secretariat added in version 2.
     to_sec = helpers.make_item(app, dk, tn, tlp="AMBER", audience=_aud(countries=["FR"]))
     _amend(app, dk, to_sec, tlp="AMBER", audience=_aud(countries=["FR"], secretariat=True))
+    # Narrowed: AMBER to FR and DE, then to FR alone (DE no longer sees the item, nor its history).
+    narrowed = helpers.make_item(app, dk, tn, tlp="AMBER", audience=_aud(countries=["FR", "DE"]))
+    _amend(app, dk, narrowed, tlp="AMBER", audience=_aud(countries=["FR"]))
     # The secretariat's own document, amended.
     doc = helpers.make_item(app, sec, "document", audience=_aud(countries=["FR"]))
     _amend(app, sec, doc, audience=_aud(countries=["FR"]))
-    made = {"WIDENED": widened, "LOWERED": lowered, "TO_SEC": to_sec, "DOC": doc, "W_A_FR": items["W_A_FR"],
+    made = {"WIDENED": widened, "LOWERED": lowered, "TO_SEC": to_sec, "NARROWED": narrowed, "DOC": doc, "W_A_FR": items["W_A_FR"],
             "DK_DRAFT": items["DK_DRAFT"], "FR_DRAFT": items["FR_DRAFT"]}
     with app.app_context():
         for name, item_id in made.items():
@@ -456,7 +459,7 @@ def _all_events(name: str, versions: int) -> set[str]:
     return {f"{name}/created@0", f"{name}/published@1"} | {f"{name}/amended@{v}" for v in range(2, versions + 1)}
 
 
-AMENDED = ("WIDENED", "LOWERED", "TO_SEC")
+AMENDED = ("WIDENED", "LOWERED", "TO_SEC", "NARROWED")
 W_EVENTS = {"W_A_FR/created@0", "W_A_FR/published@1", "W_A_FR/withdrawn@1"}
 # who -> (versions, events, files), written out from "history is released too".
 HISTORY: dict[str, tuple[set[str], set[str], set[str]]] = {
@@ -464,20 +467,23 @@ HISTORY: dict[str, tuple[set[str], set[str], set[str]]] = {
     "dk_spoc": ({f"{n}/{v}" for n in AMENDED for v in (1, 2)},
                 set().union(*(_all_events(n, 2) for n in AMENDED)) | W_EVENTS | {"DK_DRAFT/created@0"},
                 {f"{n}/{v}" for n in AMENDED for v in (0, 1, 2)} | {"W_A_FR/0", "W_A_FR/1", "DK_DRAFT/0"}),
-    "dk_reader": ({"WIDENED/1", "WIDENED/2", "LOWERED/2", "TO_SEC/1", "TO_SEC/2"},
-                  _all_events("WIDENED", 2) | {"LOWERED/amended@2"} | _all_events("TO_SEC", 2) | W_EVENTS,
+    "dk_reader": ({"WIDENED/1", "WIDENED/2", "LOWERED/2", "TO_SEC/1", "TO_SEC/2", "NARROWED/1", "NARROWED/2"},
+                  _all_events("WIDENED", 2) | {"LOWERED/amended@2"} | _all_events("TO_SEC", 2)
+                  | _all_events("NARROWED", 2) | W_EVENTS,
                   {"WIDENED/0", "WIDENED/1", "WIDENED/2", "LOWERED/2", "TO_SEC/0", "TO_SEC/1", "TO_SEC/2", "W_A_FR/0",
-                   "W_A_FR/1"}),
+                   "W_A_FR/1", "NARROWED/0", "NARROWED/1", "NARROWED/2"}),
     # FR was named in every version; a withdrawn item shows no versions, only its notice.
     "fr_spoc": ({f"{n}/{v}" for n in (*AMENDED, "DOC") for v in (1, 2)},
                 set().union(*(_all_events(n, 2) for n in (*AMENDED, "DOC"))) | W_EVENTS | {"FR_DRAFT/created@0"},
                 {f"{n}/{v}" for n in (*AMENDED, "DOC") for v in (0, 1, 2)} | {"W_A_FR/0", "W_A_FR/1", "FR_DRAFT/0"}),
-    "fr_reader": ({"WIDENED/1", "WIDENED/2", "LOWERED/2", "TO_SEC/1", "TO_SEC/2", "DOC/1", "DOC/2"},
+    "fr_reader": ({"WIDENED/1", "WIDENED/2", "LOWERED/2", "TO_SEC/1", "TO_SEC/2", "NARROWED/1", "NARROWED/2",
+                   "DOC/1", "DOC/2"},
                   _all_events("WIDENED", 2) | {"LOWERED/amended@2"} | _all_events("TO_SEC", 2)
-                  | _all_events("DOC", 2) | W_EVENTS,
+                  | _all_events("NARROWED", 2) | _all_events("DOC", 2) | W_EVENTS,
                   {"WIDENED/0", "WIDENED/1", "WIDENED/2", "LOWERED/2", "TO_SEC/0", "TO_SEC/1", "TO_SEC/2", "DOC/0",
-                   "DOC/1", "DOC/2", "W_A_FR/0", "W_A_FR/1"}),
-    # DE and the observers had version 2 of the widened item only.
+                   "DOC/1", "DOC/2", "W_A_FR/0", "W_A_FR/1", "NARROWED/0", "NARROWED/1", "NARROWED/2"}),
+    # DE and the observers had version 2 of the widened item only (DE had version 1 of the narrowed
+    # item, but no longer sees the item at all).
     "de_spoc": ({"WIDENED/2"}, {"WIDENED/amended@2"}, {"WIDENED/2"}),
     "cr_reader": ({"WIDENED/2"}, {"WIDENED/amended@2"}, {"WIDENED/2"}),
     # The secretariat: version 2 of TO_SEC, and all of its own document.
@@ -917,3 +923,17 @@ def test_review_due_filter_lists_denials_only(app: Flask, u: Any, cast: dict[str
                                                                           review_date=today))
     db.session.commit()
     assert set(db.session.scalars(select(Item.id).where(access.review_due_filter(u.dk_spoc, today)))) == {denial}
+
+
+def test_a_state_that_becomes_an_observer_no_longer_sees_its_drafts(app: Flask, u: Any, cast: dict[str, Any]) -> None:
+    """Observer states have no drafts: a state moved to observer status keeps none in view."""
+    draft = helpers.make_item(app, cast["de_spoc"], "threat_notice", "draft", audience=_aud(countries=["FR"]))
+    published = helpers.make_item(app, cast["de_spoc"], "threat_notice", tlp="GREEN",
+                                  audience=_aud(countries=["FR"], observers=True))
+    db.session.execute(update(Country).where(Country.code == "DE").values(status=CountryStatus.OBSERVER))
+    db.session.commit()
+    de = db.session.get(User, cast["de_spoc"].id)
+    db.session.refresh(de)
+    assert de is not None and de.is_observer
+    seen = set(db.session.scalars(select(Item.id).where(Item.id.in_([draft, published]), access.items_filter(de))))
+    assert seen == {published}
