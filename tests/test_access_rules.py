@@ -524,6 +524,7 @@ def meetings(app: Flask, cast: dict[str, Any]) -> dict[str, uuid.UUID]:
     sec = cast["sec"]
     made = {
         "DRAFT": new_meeting(app, sec, announce=False),
+        "DRAFT_OBS": new_meeting(app, sec, announce=False, invite_observers=True),
         "ALL": new_meeting(app, sec),
         "FR": new_meeting(app, sec, invite_all_subscribing=False, states=["FR"]),
         "OBS": new_meeting(app, sec, invite_all_subscribing=False, invite_observers=True, states=["DE"]),
@@ -548,7 +549,7 @@ def meetings(app: Flask, cast: dict[str, Any]) -> dict[str, uuid.UUID]:
 
 
 MEETINGS_SEEN: dict[str, set[str]] = {
-    "sec": {"DRAFT", "ALL", "FR", "OBS", "CANCELLED", "HELD_DK"},
+    "sec": {"DRAFT", "DRAFT_OBS", "ALL", "FR", "OBS", "CANCELLED", "HELD_DK"},
     "dk_spoc": {"ALL", "CANCELLED", "HELD_DK"}, "dk_officer": {"ALL", "CANCELLED", "HELD_DK"},
     "dk_reader": {"ALL", "CANCELLED", "HELD_DK"},
     "fr_spoc": {"ALL", "FR", "CANCELLED"}, "fr_reader": {"ALL", "FR", "CANCELLED"},
