@@ -23,6 +23,7 @@ from portal.models import Attachment, Country, CountryStatus, Item, ItemEvent, I
 from portal.consultations import service as consultations
 from portal.models.consultation import Consultation, ConsultationOutcome, ConsultationStatus
 from portal.models.item import DenialStatus
+from portal.models.keys import SECRETARIAT_OWNER
 from portal.models.notification import AlertTopic, Notification
 from portal.models.screening import Screening
 from portal.models.meeting import (
@@ -377,7 +378,7 @@ def test_can_read_attachment(u: Any, items: dict[str, uuid.UUID], who: str, item
 
 
 def test_key_owner(u: Any) -> None:
-    assert access.key_owner(u.sec) == access.SECRETARIAT_KEY_OWNER == "SECRETARIAT"
+    assert access.key_owner(u.sec) == SECRETARIAT_OWNER == "SECRETARIAT"
     assert access.key_owner(u.dk_reader) == "DK" and access.key_owner(u.cr_officer) == "CR"
     assert access.key_owner(u.admin) is None
 
