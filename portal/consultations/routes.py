@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
@@ -15,7 +16,7 @@ from portal.consultations.forms import AnswerForm, CloseForm, MessageForm, OpenF
 from portal.countries import service as countries
 from portal.errors import NotFound, ValidationFailed
 from portal.extensions import csrf, db
-from portal.forms import apply_errors
+from portal.forms import PortalForm, apply_errors
 from portal.models.base import utcnow
 from portal.models.consultation import Consultation
 from portal.sharing import schema as sharing_schema
@@ -77,49 +78,40 @@ def detail(consultation_id: uuid.UUID) -> Any:
     return _detail(service.get_visible(db.session, current_user, consultation_id))
 
 
-@bp.post("/<uuid:consultation_id>/messages")
-def post_message(consultation_id: uuid.UUID) -> Any:
+def _thread_form(consultation_id: uuid.UUID, form: PortalForm, slot: str,
+                 operation: Callable[[Consultation, dict[str, Any]], object], done: str) -> Any:
+    """One form of the consultation page (message, answer, close): act and come back to the page,
+    or show the page again with the form's errors where it stands (`slot` names it)."""
     consultation = service.get_visible(db.session, current_user, consultation_id)
-    form = MessageForm()
     if form.validate_on_submit():
         try:
-            service.post_message(db.session, current_user, consultation, form.payload())
+            operation(consultation, form.payload())
         except ValidationFailed as error:
             apply_errors(form, error)
         else:
-            flash("Message sent.", "success")
+            flash(done, "success")
             return redirect(url_for("consultations.detail", consultation_id=consultation.id))
-    return _detail(consultation, message_form=form), 422
+    return _detail(consultation, **{slot: form}), 422
+
+
+@bp.post("/<uuid:consultation_id>/messages")
+def post_message(consultation_id: uuid.UUID) -> Any:
+    return _thread_form(consultation_id, MessageForm(), "message_form",
+                        lambda c, payload: service.post_message(db.session, current_user, c, payload), "Message sent.")
 
 
 @bp.post("/<uuid:consultation_id>/answer")
 def answer(consultation_id: uuid.UUID) -> Any:
-    consultation = service.get_visible(db.session, current_user, consultation_id)
-    form = AnswerForm()
-    if form.validate_on_submit():
-        try:
-            service.answer(db.session, current_user, consultation, form.payload())
-        except ValidationFailed as error:
-            apply_errors(form, error)
-        else:
-            flash("Your position has been sent.", "success")
-            return redirect(url_for("consultations.detail", consultation_id=consultation.id))
-    return _detail(consultation, answer_form=form), 422
+    return _thread_form(consultation_id, AnswerForm(), "answer_form",
+                        lambda c, payload: service.answer(db.session, current_user, c, payload),
+                        "Your position has been sent.")
 
 
 @bp.post("/<uuid:consultation_id>/close")
 def close(consultation_id: uuid.UUID) -> Any:
-    consultation = service.get_visible(db.session, current_user, consultation_id)
-    form = CloseForm()
-    if form.validate_on_submit():
-        try:
-            service.close(db.session, current_user, consultation, form.payload())
-        except ValidationFailed as error:
-            apply_errors(form, error)
-        else:
-            flash("The consultation is closed.", "success")
-            return redirect(url_for("consultations.detail", consultation_id=consultation.id))
-    return _detail(consultation, close_form=form), 422
+    return _thread_form(consultation_id, CloseForm(), "close_form",
+                        lambda c, payload: service.close(db.session, current_user, c, payload),
+                        "The consultation is closed.")
 
 
 @bp.post("/<uuid:consultation_id>/attachments")
