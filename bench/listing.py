@@ -40,7 +40,7 @@ from portal.countries.service import seed_register
 from portal.extensions import db
 from portal.models import Item, ItemAudienceCountry, ItemCategory, Role, User, UserStatus
 from portal.models.base import utcnow
-from portal.sharing.schema import DOCUMENT_CATEGORIES, THREAT_CATEGORIES
+from portal.kinds import DOCUMENT_CATEGORIES, THREAT_CATEGORIES
 from portal.sharing.search import item_fts
 from tests.pg import PostgresServer
 

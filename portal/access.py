@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, and_, case, exists, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute
 
+from portal.kinds import BY_SLUG, KINDS
 from portal.models.attachment import Attachment
 from portal.models.consultation import CONSULTATION_TRANSITIONS, Consultation, ConsultationOutcome, ConsultationStep
 from portal.models.country import Country, CountryStatus
@@ -776,8 +777,6 @@ CLIENT_SCOPES: dict[str, str] = {
     "meetings:read": "Read meetings your state is invited to, their agendas and participants",
     "publish": "Release (publish, withdraw) your state's items without a person",
 }
-_KIND_SCOPE = {ItemKind.THREAT_NOTICE: "notices", ItemKind.DENIAL: "denials", ItemKind.DOCUMENT: "documents"}
-_SLUG_SCOPE = {"threat-notices": "notices", "denials": "denials", "documents": "documents"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -838,8 +837,8 @@ def machine_kinds(user: object, reading: bool = False) -> list[ItemKind]:
     """The kinds of items a client sees: those its scopes name (`:read`, or `:write` for its
     own drafts); files only with `:read`. Screening reads denials too."""
     scopes = machine_scopes(user)
-    kinds = [kind for kind, base in _KIND_SCOPE.items()
-             if f"{base}:read" in scopes or (not reading and f"{base}:write" in scopes)]
+    kinds = [kind for kind, spec in KINDS.items()
+             if f"{spec.scope}:read" in scopes or (not reading and f"{spec.scope}:write" in scopes)]
     if not reading and "screenings" in scopes and ItemKind.DENIAL not in kinds:
         kinds.append(ItemKind.DENIAL)
     return kinds
@@ -851,8 +850,8 @@ def required_scope(endpoint: str | None, method: str, view_args: dict[str, Any] 
     reading = method in ("GET", "HEAD")
     slug = args.get("kind_slug") or args.get("kind")
     if endpoint in ("api.list_items", "api.get_item", "api.create_item", "api.patch_item",
-                    "api.publish_item", "api.withdraw_item", "attachments_api.upload") and slug in _SLUG_SCOPE:
-        return f"{_SLUG_SCOPE[slug]}:{'read' if reading else 'write'}"
+                    "api.publish_item", "api.withdraw_item", "attachments_api.upload") and slug in BY_SLUG:
+        return f"{BY_SLUG[slug].scope}:{'read' if reading else 'write'}"
     if endpoint in ("attachments_api.download_file", "attachments_api.signature"):
         return "files"  # any `:read` scope; the kind's own is checked by attachments_filter
     if endpoint == "api.create_screening":

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from portal.kinds import SEVERITIES, THREAT_CATEGORIES
 from portal.models.audit import AuditEntry
 from portal.models.base import utcnow
 from portal.models.consultation import ConsultationOutcome, ConsultationPosition, ConsultationStatus
@@ -132,16 +133,6 @@ def _either(*shapes: Shape) -> Shape:
     return lambda value: any(shape(value) for shape in shapes)
 
 
-def _severities() -> Iterable[str]:
-    from portal.sharing.schema import SEVERITIES  # the domains' vocabulary; imported late: it sits above us
-    return SEVERITIES
-
-
-def _threat_categories() -> Iterable[str]:
-    from portal.sharing.schema import THREAT_CATEGORIES
-    return THREAT_CATEGORIES
-
-
 def _media_types() -> Iterable[str]:
     from portal.attachments.content import ALLOWED
     return (kind.media_type for kind in ALLOWED.values())
@@ -170,8 +161,8 @@ DETAIL_SHAPES: dict[str, Shape] = {
     "status": _one_of(MinutesStatus, ActionStatus, CountryStatus, ConsultationStatus),
     "answer": _one_of(ConsultationPosition), "outcome": _one_of(ConsultationOutcome), "previous_status": _one_of(ActionStatus),
     "from": _one_of(Role, UserStatus, CountryStatus), "to": _one_of(Role, UserStatus, CountryStatus),
-    "topic": _one_of(AlertTopic), "mode": _one_of(DeliveryMode), "min_severity": _one_of(_severities),
-    "categories": _list_of(_one_of(_threat_categories)), "media_type": _one_of(_media_types),
+    "topic": _one_of(AlertTopic), "mode": _one_of(DeliveryMode), "min_severity": _one_of(SEVERITIES),
+    "categories": _list_of(_one_of(THREAT_CATEGORIES)), "media_type": _one_of(_media_types),
     "step": _one_of({"password", "totp", "totp_enrolment"}), "reason": _one_of({"unknown account"}),
     "stage": _one_of({"download", "signature bundle"}), "database": _one_of({"sqlite", "postgresql"}),
     "store": _one_of({"local", "s3"}), "source": _one_of(ScreeningSource), "changed": _list_of(_one_of(FIELD_NAMES)),

@@ -8,6 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from portal.kinds import KINDS
 from portal import access
 from portal.errors import PortalError
 from portal.extensions import db
@@ -104,12 +105,8 @@ def _nav_items() -> list[tuple[str, str]]:
         return []
     items = [(url_for("main.home"), "Home")]
     if not access.is_admin(current_user):  # administrators never read shared content
-        from portal.models.item import ItemKind
-
-        items += [(url_for("sharing.index", kind=ItemKind.THREAT_NOTICE), "Threat notices"),
-                  (url_for("sharing.index", kind=ItemKind.DENIAL), "Denials"),
-                  (url_for("sharing.index", kind=ItemKind.DOCUMENT), "Documents"),
-                  (url_for("sharing.search"), "Search"),
+        items += [(url_for("sharing.index", kind=spec.kind), spec.plural) for spec in KINDS.values()]
+        items += [(url_for("sharing.search"), "Search"),
                   (url_for("meetings.index"), "Meetings")]
     if access.can_screen(current_user):
         items.append((url_for("screening.screen"), "Screen parties"))

@@ -3,16 +3,25 @@
 A CR or LF in a title or a name ends up in an e-mail header (and makes the alert fail on
 every retry, or worse, adds a header); a lone surrogate cannot be encoded as UTF-8 for the
 database or the mail server; PostgreSQL refuses NUL in text. So text is checked once, here,
-and both `portal.sharing.schema._Checker` and every Flask-WTF form (`portal.forms.PortalForm`)
+and both `Checker` below and every Flask-WTF form (`portal.forms.PortalForm`)
 call these functions, so a new field inherits the rule.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Collection
+from datetime import date
+from typing import Any
+
+from portal.errors import ValidationFailed
 
 ONE_LINE_MESSAGE = "Must be on one line, without control characters."
 MULTI_LINE_MESSAGE = "Contains control characters; only line breaks and tabs are allowed."
 SURROGATE_MESSAGE = "Contains an invalid character (a lone UTF-16 surrogate)."
+
+COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+MAX_TEXT, MAX_LIST = 4000, 100
 
 # Unicode's own line and paragraph separators: str.splitlines() and mail clients break on them.
 _LINE_SEPARATORS = {"Zl", "Zp"}
@@ -45,3 +54,107 @@ def clean_text(value: str, *, multiline: bool = False) -> tuple[str, str | None]
         value = normalise_newlines(value)
     value = value.strip()
     return value, text_problem(value, multiline=multiline)
+
+
+class Checker:
+    """Collects every problem of a JSON-shaped payload (API body or form data) as `path: message`,
+    so a service raises one ValidationFailed naming them all. Every domain validates with it."""
+
+
+    def __init__(self, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise ValidationFailed("The request body must be a JSON object.")
+        self.data = data
+        self.errors: dict[str, str] = {}
+
+    def fail(self, path: str, message: str) -> None:
+        self.errors.setdefault(path, message)
+
+    def text(self, name: str, *, required: bool = False, limit: int = MAX_TEXT, source: dict[str, Any] | None = None,
+             path: str | None = None, multiline: bool = False) -> str:
+        """A text field: one line unless `multiline` (then line breaks and tabs are allowed)."""
+        value = (self.data if source is None else source).get(name)
+        path = path or name
+        if value is None or value == "":
+            if required:
+                self.fail(path, "This field is required.")
+            return ""
+        if not isinstance(value, str):
+            self.fail(path, "Must be text.")
+            return ""
+        value, problem = clean_text(value, multiline=multiline)
+        if problem:
+            self.fail(path, problem)
+        if required and not value:
+            self.fail(path, "This field is required.")
+        if len(value) > limit:
+            self.fail(path, f"Must be at most {limit} characters.")
+        return value
+
+    def choice(self, name: str, options: Collection[str], *, required: bool = True, source: dict[str, Any] | None = None,
+               path: str | None = None, message: str | None = None) -> str | None:
+        """One value of `options`; anything else (a list, an object, a number) is a field error."""
+        value = (self.data if source is None else source).get(name)
+        path = path or name
+        if value is None or value == "":
+            if required:
+                self.fail(path, message or "This field is required.")
+            return None
+        if not isinstance(value, str) or value not in options:
+            self.fail(path, message or f"Must be one of: {', '.join(options)}.")
+            return None
+        return value
+
+    def choices(self, name: str, options: dict[str, str], *, minimum: int = 0) -> list[str]:
+        value = self.data.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(name, "Must be a list of values.")
+            return []
+        unknown = [v for v in value if v not in options]
+        if unknown:
+            self.fail(name, f"Unknown value(s) {', '.join(unknown)}; allowed: {', '.join(options)}.")
+        if len(value) < minimum:
+            self.fail(name, "Choose at least one.")
+        return sorted(set(value) - set(unknown))
+
+    def strings(self, name: str, *, pattern: re.Pattern[str] | None = None, limit: int = 300) -> list[str]:
+        return self.text_list(self.data, name, name, pattern=pattern, limit=limit)
+
+    def text_list(self, source: dict[str, Any], name: str, path: str, *, pattern: re.Pattern[str] | None = None,
+                  limit: int = 300) -> list[str]:
+        """A list of one-line texts (names, codes), empty entries dropped."""
+        value = source.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or len(value) > MAX_LIST:
+            self.fail(path, f"Must be a list of at most {MAX_LIST} texts.")
+            return []
+        cleaned = []
+        for raw in value:
+            v, problem = clean_text(raw)
+            if problem:
+                self.fail(path, problem)
+            elif len(v) > limit or (pattern and not pattern.match(v)):
+                self.fail(path, f"{v[:40]!r} is not valid here." + (" Use two-letter ISO codes." if pattern else ""))
+            if v:
+                cleaned.append(v)
+        return cleaned
+
+    def date(self, name: str, *, required: bool = False) -> str | None:
+        value = self.data.get(name)
+        if value in (None, ""):
+            if required:
+                self.fail(name, "This field is required.")
+            return None
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            self.fail(name, "Must be a date as YYYY-MM-DD.")
+            return None
+
+    def boolean(self, source: dict[str, Any], name: str, path: str) -> bool:
+        value = source.get(name, False)
+        if not isinstance(value, bool):
+            self.fail(path, "Must be true or false.")
+            return False
+        return value

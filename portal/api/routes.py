@@ -12,7 +12,8 @@ from portal.extensions import csrf, db
 from portal.models.item import Item
 from portal.models.screening import ScreeningSource
 from portal.screening import service as screening
-from portal.sharing import queries, schema, service
+from portal.kinds import BY_SLUG
+from portal.sharing import queries, service
 from portal.sharing.records import item_record
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -22,7 +23,7 @@ KIND_PATH = "<any('threat-notices', 'denials', 'documents'):kind_slug>"
 
 
 def _item(kind_slug: str, item_id: uuid.UUID) -> Item:
-    return service.get_visible_item(db.session, current_user, item_id, schema.SLUG_KINDS[kind_slug])
+    return service.get_visible_item(db.session, current_user, item_id, BY_SLUG[kind_slug].kind)
 
 
 def _input_payload(item: Item) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def _input_payload(item: Item) -> dict[str, Any]:
 
 @bp.get(f"/{KIND_PATH}")
 def list_items(kind_slug: str) -> Any:
-    page = queries.list_items(db.session, current_user, schema.SLUG_KINDS[kind_slug], request.args)
+    page = queries.list_items(db.session, current_user, BY_SLUG[kind_slug].kind, request.args)
     return jsonify(items=[item_record(i, current_user) for i in page.items], page=page.number, per_page=page.size,
                    total=page.total, total_is_lower_bound=page.more, pages=page.pages)
 
@@ -50,7 +51,7 @@ def get_item(kind_slug: str, item_id: uuid.UUID) -> Any:
 @bp.post(f"/{KIND_PATH}")
 def create_item(kind_slug: str) -> Any:
     data = json_body()
-    item = service.create_draft(db.session, current_user, schema.SLUG_KINDS[kind_slug], data)
+    item = service.create_draft(db.session, current_user, BY_SLUG[kind_slug].kind, data)
     return jsonify(item_record(item, current_user)), 201
 
 

@@ -20,7 +20,7 @@ from portal.attachments.multipart import MalformedUpload, MultipartStream
 from portal.attachments.service import AttachmentOwner, max_size
 from portal.models.attachment import Attachment
 from portal.models.item import Item
-from portal.sharing.schema import KIND_SLUGS
+from portal.kinds import KINDS
 
 # Room for the multipart framing and small fields around the file itself.
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -100,7 +100,7 @@ def bundle_response(bundle: Bundle) -> Response:
 def item_url(item: Item) -> str:
     """The item's page (the sharing pages' endpoint), or the home page if it is not available."""
     # The sharing pages' URL converter takes the ItemKind; a plain string rule would take the slug.
-    for kind in (item.kind, KIND_SLUGS[item.kind]):
+    for kind in (item.kind, KINDS[item.kind].slug):
         try:
             return url_for("sharing.detail", kind=kind, item_id=item.id)
         except (BuildError, ValueError, KeyError):

@@ -19,7 +19,7 @@ from portal.extensions import csrf, db
 from portal.forms import PortalForm, apply_errors
 from portal.models.base import utcnow
 from portal.models.consultation import Consultation
-from portal.sharing import schema as sharing_schema
+from portal.kinds import labels_for
 
 bp = Blueprint("consultations", __name__, url_prefix="/consultations")
 
@@ -67,7 +67,7 @@ def _detail(consultation: Consultation, **forms: Any) -> Any:
     return render_template(
         "consultations/detail.html", consultation=consultation, today=utcnow().date(),
         message_form=forms.get("message_form") or MessageForm(), answer_form=forms.get("answer_form") or AnswerForm(),
-        close_form=forms.get("close_form") or CloseForm(), labels=sharing_schema.labels_for(consultation.denial.kind),
+        close_form=forms.get("close_form") or CloseForm(), labels=labels_for(consultation.denial.kind),
         attachments=attachments.consultation_attachments(db.session, current_user, consultation),
         can_attach=access.can_attach_to_consultation(current_user, consultation),
         country_names={c.code: c.name for c in countries.list_countries(db.session)})

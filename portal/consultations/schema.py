@@ -1,7 +1,7 @@
 """Validation of consultation payloads, shared by the pages and the API.
 
 Forms produce the API's payload shape and the service passes it through these functions, so
-a field is checked the same way wherever it comes from (the sharing schema's _Checker).
+a field is checked the same way wherever it comes from (`portal.validation.Checker`).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from portal.errors import ValidationFailed
 from portal.models.consultation import ConsultationOutcome, ConsultationPosition
-from portal.sharing.schema import COUNTRY_CODE, MAX_TEXT, _Checker
+from portal.validation import COUNTRY_CODE, MAX_TEXT, Checker
 
 DEFAULT_DEADLINE_DAYS = 30
 MIN_DEADLINE_DAYS = 10
@@ -37,12 +37,12 @@ class CleanOpening:
     control_entries: list[dict[str, str]] = field(default_factory=list)
 
 
-def _fail_if(c: _Checker) -> None:
+def _fail_if(c: Checker) -> None:
     if c.errors:
         raise ValidationFailed("Some fields need attention.", c.errors)
 
 
-def _control_entries(c: _Checker) -> list[dict[str, str]]:
+def _control_entries(c: Checker) -> list[dict[str, str]]:
     raw = c.data.get("control_entries", [])
     if not isinstance(raw, list) or len(raw) > 100:
         c.fail("control_entries", "Must be a list of {regime, code} objects.")
@@ -60,7 +60,7 @@ def _control_entries(c: _Checker) -> list[dict[str, str]]:
 
 def validate_opening(data: Any, today: date) -> CleanOpening:
     """B's transaction, its question and the deadline (default 30 days, at least 10)."""
-    c = _Checker(data)
+    c = Checker(data)
     denial_id: uuid.UUID | None = None
     try:
         denial_id = uuid.UUID(str(data.get("denial_id")))
@@ -94,7 +94,7 @@ def validate_opening(data: Any, today: date) -> CleanOpening:
 
 
 def validate_message(data: Any) -> str:
-    c = _Checker(data)
+    c = Checker(data)
     body = c.text("body", required=True, limit=MAX_MESSAGE)
     _fail_if(c)
     return body
@@ -102,7 +102,7 @@ def validate_message(data: Any) -> str:
 
 def validate_answer(data: Any) -> tuple[ConsultationPosition, str]:
     """A's position, with its reasons (required: B decides on them)."""
-    c = _Checker(data)
+    c = Checker(data)
     position = c.choice("position", POSITIONS)
     reasons = c.text("reasons", required=True, limit=MAX_MESSAGE)
     _fail_if(c)
@@ -112,7 +112,7 @@ def validate_answer(data: Any) -> tuple[ConsultationPosition, str]:
 
 def validate_closing(data: Any) -> tuple[ConsultationOutcome, str]:
     """B's outcome; granting needs reasons (every state in the denial's audience reads them)."""
-    c = _Checker(data)
+    c = Checker(data)
     outcome_raw = c.choice("outcome", OUTCOMES)
     reasons = c.text("reasons", limit=MAX_MESSAGE)
     if outcome_raw is not None and ConsultationOutcome(outcome_raw).needs_reasons and not reasons:

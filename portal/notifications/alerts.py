@@ -23,8 +23,8 @@ from portal.models.item import Item, ItemEvent, ItemEventKind, ItemStatus
 from portal.models.notification import AlertTopic, DeliveryMode, DigestCursor, Notification
 from portal.models.user import Role, User, UserStatus
 from portal.notifications import outbox
-from portal.notifications.prefs import TOPIC_LABELS, TOPIC_OF_KIND, delivery_for, preferences_for_users
-from portal.sharing.schema import KIND_LABELS, KIND_SLUGS
+from portal.notifications.prefs import TOPIC_LABELS, delivery_for, preferences_for_users
+from portal.kinds import KINDS
 from portal.urls import external_url
 
 NOTIFYING_EVENTS = (ItemEventKind.PUBLISHED, ItemEventKind.AMENDED, ItemEventKind.WITHDRAWN, ItemEventKind.REVOKED)
@@ -68,16 +68,16 @@ def on_item_event(session: Session, item: Item, event: ItemEventKind, actor: Use
     recipients = [u for u in audience_users(session, item) if u.id != actor.id]
     if not recipients:
         return
-    topic = TOPIC_OF_KIND[item.kind]
+    topic = KINDS[item.kind].topic
     prefs = preferences_for_users(session, recipients)
     immediate = [u for u in recipients if delivery_for(prefs[u.id][topic], item) is DeliveryMode.IMMEDIATE]
     outbox.enqueue_rendered(session, immediate, event_key, "item_alert", {"item_id": str(item.id), "event": event.value},
                             subject_type="item", subject_id=str(item.id))
-    title = f"{KIND_LABELS[item.kind]} {EVENT_VERBS[event]}: {item.title}"[:400]
+    title = f"{KINDS[item.kind].label} {EVENT_VERBS[event]}: {item.title}"[:400]
     now = utcnow()
     rows = [{"id": uuid.uuid4(), "user_id": u.id, "event_key": event_key, "topic": topic, "item_id": item.id,
              "subject_type": "item", "subject_id": str(item.id), "title": title,
-             "url": f"/{KIND_SLUGS[item.kind]}/{item.id}", "created_at": now} for u in recipients]
+             "url": f"/{KINDS[item.kind].slug}/{item.id}", "created_at": now} for u in recipients]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(insert(Notification).on_conflict_do_nothing(index_elements=["user_id", "event_key"]), rows)
 
@@ -85,11 +85,11 @@ def on_item_event(session: Session, item: Item, event: ItemEventKind, actor: Use
 def _mail_context(item: Item) -> dict[str, Any]:
     # TLP in e-mail: CLEAR and GREEN may carry the summary; everything else only the title,
     # kind, originator and a link. The body and attachments never travel by e-mail.
-    return {"item": item, "kind_label": KIND_LABELS[item.kind], "url": item_url(item),
+    return {"item": item, "kind_label": KINDS[item.kind].label, "url": item_url(item),
             "show_summary": access.may_email_summary(item),
             "show_reason": item.status is ItemStatus.WITHDRAWN and access.may_email_content(item),
             "content_in_portal_only": not access.may_email_content(item),
-            "unsubscribe_url": external_url("notifications.unsubscribe", topic=TOPIC_OF_KIND[item.kind].value)}
+            "unsubscribe_url": external_url("notifications.unsubscribe", topic=KINDS[item.kind].topic.value)}
 
 
 def render_item_alert(session: Session, user: User, context: dict[str, Any]) -> tuple[str, str, str] | None:
@@ -100,7 +100,7 @@ def render_item_alert(session: Session, user: User, context: dict[str, Any]) -> 
     if item.status is ItemStatus.WITHDRAWN and event is not ItemEventKind.WITHDRAWN:
         return None  # superseded: the withdrawal notice is what they need now
     values = {**_mail_context(item), "user": user, "verb": EVENT_VERBS[event]}
-    subject = f"[TLP:{item.tlp.value}] {KIND_LABELS[item.kind]} {EVENT_VERBS[event]}: {item.title}"
+    subject = f"[TLP:{item.tlp.value}] {KINDS[item.kind].label} {EVENT_VERBS[event]}: {item.title}"
     return (subject, render_template("mail/item_alert.txt", **values), render_template("mail/item_alert.html", **values))
 
 
@@ -121,7 +121,7 @@ def send_digests(session: Session, now: datetime | None = None) -> int:
                                  ItemEvent.kind.in_(NOTIFYING_EVENTS))
         items = session.scalars(select(Item).where(access.items_filter(user), Item.status.in_(access.LIVE_STATUSES),
                                                    changed).order_by(Item.kind, Item.published_at.desc())).all()
-        chosen = [i for i in items if delivery_for(mine[TOPIC_OF_KIND[i.kind]], i) is DeliveryMode.DIGEST]
+        chosen = [i for i in items if delivery_for(mine[KINDS[i.kind].topic], i) is DeliveryMode.DIGEST]
         if chosen:
             queued += outbox.enqueue_rendered(session, [user], f"digest:{now.isoformat()}", "digest",
                                               {"item_ids": [str(i.id) for i in chosen], "since": since.isoformat()})
@@ -140,7 +140,7 @@ def render_digest(session: Session, user: User, context: dict[str, Any]) -> tupl
         return None
     sections: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in sorted(items, key=lambda i: (i.kind.value, i.title)):
-        sections[TOPIC_LABELS[TOPIC_OF_KIND[item.kind]]].append(_mail_context(item))
+        sections[TOPIC_LABELS[KINDS[item.kind].topic]].append(_mail_context(item))
     values = {"user": user, "sections": dict(sections), "count": len(items),
               "preferences_url": external_url("notifications.preferences")}
     subject = f"ECHRI Portal daily digest: {len(items)} update{'s' if len(items) != 1 else ''}"

@@ -5,7 +5,7 @@ from wtforms import RadioField, SelectField
 
 from portal.forms import CheckboxesField, PortalForm
 from portal.models.notification import DeliveryMode
-from portal.sharing.schema import SEVERITIES, THREAT_CATEGORIES
+from portal.kinds import SEVERITIES, THREAT_CATEGORIES
 
 MODE_CHOICES = [(DeliveryMode.IMMEDIATE.value, "At once"), (DeliveryMode.DIGEST.value, "In a daily digest"),
                 (DeliveryMode.OFF.value, "Not by e-mail")]

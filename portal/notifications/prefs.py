@@ -12,11 +12,9 @@ from portal.errors import ValidationFailed
 from portal.models.item import Item, ItemKind
 from portal.models.notification import AlertTopic, DeliveryMode, Subscription
 from portal.models.user import Role, User
-from portal.sharing.schema import SEVERITIES, THREAT_CATEGORIES
+from portal.kinds import SEVERITIES, THREAT_CATEGORIES
 
 SEVERITY_ORDER = list(SEVERITIES)  # low < medium < high < critical
-TOPIC_OF_KIND = {ItemKind.THREAT_NOTICE: AlertTopic.THREAT_NOTICES, ItemKind.DENIAL: AlertTopic.DENIALS,
-                 ItemKind.DOCUMENT: AlertTopic.DOCUMENTS}
 TOPIC_LABELS = {AlertTopic.THREAT_NOTICES: "Threat notices", AlertTopic.DENIALS: "Licence-denial notifications",
                 AlertTopic.DOCUMENTS: "Best-practice documents", AlertTopic.MEETINGS: "Meetings",
                 AlertTopic.CONSULTATIONS: "Consultations"}

@@ -17,14 +17,14 @@ from portal.models.base import utcnow
 from portal.models.oauth import ClientAuthMethod, OAuthClient, OAuthToken
 from portal.models.user import User
 from portal.oauth.server import digest
-from portal.sharing.schema import _Checker
+from portal.validation import Checker
 
 SECRET_PREFIX = "echrics_"
 MAX_DAYS = 365
 MAX_JWKS = 20_000
 
 
-def _public_jwks(text: str, c: _Checker) -> dict[str, Any] | None:
+def _public_jwks(text: str, c: Checker) -> dict[str, Any] | None:
     """A public JWK or JWKS pasted by the SPOC, as a key set; field errors otherwise."""
     if not text:
         c.fail("jwks", "Paste the client's public key as a JWK or a JWK Set.")
@@ -60,7 +60,7 @@ def register_client(session: Session, actor: User, payload: dict[str, Any]) -> t
     """Register a client for the SPOC's state; returns it and its secret (shown once) if it has one."""
     if not access.can_manage_clients(actor):
         raise Forbidden("Only a point of contact registers API clients for their state.")
-    c = _Checker(payload)
+    c = Checker(payload)
     name = c.text("name", required=True, limit=100)
     scopes = c.choices("scopes", access.CLIENT_SCOPES, minimum=1)
     method_raw = c.choice("auth_method", [m.value for m in ClientAuthMethod])

@@ -18,7 +18,7 @@ import pycountry
 
 from portal.errors import ValidationFailed
 from portal.screening.matcher import DEFAULT_THRESHOLD
-from portal.sharing.schema import COUNTRY_CODE, _Checker
+from portal.validation import COUNTRY_CODE, Checker
 
 MAX_PARTIES = 1000
 MAX_CSV_BYTES = 1024 * 1024
@@ -45,7 +45,7 @@ class CleanScreening:
     include_inactive: bool
 
 
-def _party(c: _Checker, index: int, raw: Any) -> dict[str, Any]:
+def _party(c: Checker, index: int, raw: Any) -> dict[str, Any]:
     where = f"parties[{index}]"
     if not isinstance(raw, dict):
         c.fail(where, "Must be an object with name, aliases, country and address.")
@@ -69,7 +69,7 @@ def _party(c: _Checker, index: int, raw: Any) -> dict[str, Any]:
 
 def validate(data: Any) -> CleanScreening:
     """Check a screening request; raise ValidationFailed listing every problem."""
-    c = _Checker(data)
+    c = Checker(data)
     raw = data.get("parties")
     parties: list[dict[str, Any]] = []
     if not isinstance(raw, list) or not raw:

@@ -8,6 +8,7 @@ from wtforms.validators import Length, Optional
 
 from portal.forms import CheckboxesField, PortalForm
 from portal.models.item import Item, ItemKind, Tlp
+from portal import kinds
 from portal.sharing import schema
 
 TLP_CHOICES = [
@@ -47,8 +48,8 @@ class ItemForm(PortalForm):
 
 
 class ThreatNoticeForm(ItemForm):
-    severity = SelectField("Severity", choices=_choices(schema.SEVERITIES, "Choose"))
-    categories = CheckboxesField("Technology categories", choices=_choices(schema.THREAT_CATEGORIES))
+    severity = SelectField("Severity", choices=_choices(kinds.SEVERITIES, "Choose"))
+    categories = CheckboxesField("Technology categories", choices=_choices(kinds.THREAT_CATEGORIES))
     regions = StringField("States or regions concerned", description="Two-letter ISO codes separated by commas, e.g. MM, BY.")
     entities = TextAreaField("Entities of concern", description="One per line.")
     valid_until = DateField("Valid until", validators=[Optional()])
@@ -63,10 +64,10 @@ class ThreatNoticeForm(ItemForm):
 
 class DenialForm(ItemForm):
     national_ref = StringField("National reference", description="Unique within your state, e.g. DK-2026-0042.")
-    decision_type = SelectField("Decision", choices=_choices(schema.DECISION_TYPES, "Choose"))
-    activity = SelectField("Activity", choices=_choices(schema.ACTIVITIES, "Choose"))
+    decision_type = SelectField("Decision", choices=_choices(kinds.DECISION_TYPES, "Choose"))
+    activity = SelectField("Activity", choices=_choices(kinds.ACTIVITIES, "Choose"))
     decision_date = DateField("Date of decision", validators=[Optional()])
-    basis = SelectField("Basis", choices=_choices(schema.BASES, "Choose"))
+    basis = SelectField("Basis", choices=_choices(kinds.BASES, "Choose"))
     control_entries = TextAreaField("Control-list entries", description="One per line: regime, then entry code. e.g. Wassenaar 5A001.j")
     item_description = TextAreaField("Description of the items")
     destination = StringField("Destination", validators=[Length(max=2)], description="Two-letter ISO code.")
@@ -75,7 +76,7 @@ class DenialForm(ItemForm):
         "Parties",
         description="One per line: role | name | aliases separated by ; | address | country code. "
                     "Roles: end_user, consignee, intermediate_consignee, purchaser, broker.")
-    reason_codes = CheckboxesField("Reasons", choices=_choices(schema.REASON_CODES))
+    reason_codes = CheckboxesField("Reasons", choices=_choices(kinds.REASON_CODES))
     rationale = TextAreaField("Rationale")
 
     def payload(self) -> dict[str, Any]:
@@ -99,7 +100,7 @@ class DenialForm(ItemForm):
 
 
 class DocumentForm(ItemForm):
-    category = SelectField("Category", choices=_choices(schema.DOCUMENT_CATEGORIES, "Choose"))
+    category = SelectField("Category", choices=_choices(kinds.DOCUMENT_CATEGORIES, "Choose"))
 
     def payload(self) -> dict[str, Any]:
         return {**self.common_payload(), "category": self.category.data or None}

@@ -21,8 +21,9 @@ from portal.extensions import db
 from portal.forms import ReasonForm
 from portal.models.country import CountryStatus
 from portal.models.item import Item, ItemKind
+from portal.kinds import BY_SLUG, KINDS, labels_for
 from portal.models.base import utcnow
-from portal.sharing import queries, review, schema, service
+from portal.sharing import queries, review, service
 from portal.sharing.records import DENIAL_CSV_COLUMNS, denial_csv_row, item_record
 from portal.sharing.forms import FORMS, ChangeNoteForm, ItemForm, field_for_error, form_data
 from portal.sharing.markdown import render
@@ -35,15 +36,15 @@ class KindConverter(BaseConverter):
 
     # A regex, not only a check in to_python: otherwise /logout would match "/<kind>/" and be
     # redirected to /logout/ before the converter could refuse it.
-    regex = "|".join(schema.SLUG_KINDS)
+    regex = "|".join(BY_SLUG)
 
     def to_python(self, value: str) -> ItemKind:
-        if value not in schema.SLUG_KINDS:
+        if value not in BY_SLUG:
             raise ValidationError()
-        return schema.SLUG_KINDS[value]
+        return BY_SLUG[value].kind
 
     def to_url(self, value: Any) -> str:
-        return schema.KIND_SLUGS[ItemKind(value)]
+        return KINDS[ItemKind(value)].slug
 
 
 @bp.record_once
@@ -53,7 +54,7 @@ def _register_kind_converter(state: BlueprintSetupState) -> None:
 
 @bp.app_context_processor
 def sharing_labels() -> dict[str, Any]:
-    return {"kind_labels": schema.KIND_LABELS}
+    return {"item_kinds": KINDS}
 
 
 def item_url(item: Item, endpoint: str = "sharing.detail", **kwargs: Any) -> str:
@@ -94,7 +95,7 @@ def index(kind: ItemKind) -> Any:
     page = queries.list_items(db.session, current_user, kind, request.args)
     filters = {name: request.args.get(name, "") for name in queries.FILTER_NAMES}
     return render_template("sharing/list.html", kind=kind, page=page, filters=filters,
-                           countries=countries.list_countries(db.session), labels=schema.labels_for(kind),
+                           countries=countries.list_countries(db.session), labels=labels_for(kind),
                            can_create=access.can_create_items(current_user, kind))
 
 
@@ -130,7 +131,7 @@ def detail(kind: ItemKind, item_id: uuid.UUID) -> Any:
     service.record_open(db.session, current_user, item)
     return render_template("sharing/detail.html", item=item, body_html=render(item.body),
                            versions=service.versions(db.session, current_user, item),
-                           events=service.events(db.session, current_user, item), labels=schema.labels_for(item.kind),
+                           events=service.events(db.session, current_user, item), labels=labels_for(item.kind),
                            receipts=queries.read_receipts(db.session, current_user, item),
                            country_names={c.code: c.name for c in countries.list_countries(db.session)},
                            action_form=ReasonForm(), grant_notices=_grant_notices(item), **_attachment_context(item))
@@ -156,7 +157,7 @@ def version(kind: ItemKind, item_id: uuid.UUID, number: int) -> Any:
     if record is None:
         raise NotFound()
     return render_template("sharing/version.html", item=item, version=record, body_html=render(record.body),
-                           labels=schema.labels_for(item.kind))
+                           labels=labels_for(item.kind))
 
 
 @bp.route("/<kind:kind>/<uuid:item_id>/edit", methods=["GET", "POST"])

@@ -5,58 +5,16 @@ pass it through `validate`, so a field is checked the same way wherever it comes
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
-from collections.abc import Collection
 
-from portal import validation
+from portal.kinds import (ACTIVITIES, BASES, DECISION_TYPES, DOCUMENT_CATEGORIES, PARTY_ROLES, REASON_CODES,
+                          SEVERITIES, THREAT_CATEGORIES)
+from portal.validation import COUNTRY_CODE, MAX_LIST, Checker
 from portal.errors import ValidationFailed
 from portal.models.item import ItemKind, Tlp
 
-SEVERITIES = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}
-THREAT_CATEGORIES = {
-    "intrusion_software": "Intrusion software and spyware",
-    "network_interception": "Mobile network interception",
-    "internet_monitoring": "Internet and network monitoring",
-    "biometrics": "Facial recognition and biometrics",
-    "data_analytics": "Data analytics and predictive policing",
-    "location_tracking": "Location tracking",
-    "forensic_extraction": "Forensic data extraction",
-    "crowd_control": "Crowd control",
-    "other": "Other",
-}
-DECISION_TYPES = {"denial": "Denial", "annulment": "Annulment", "suspension": "Suspension",
-                  "substantial_limitation": "Substantial limitation", "revocation": "Revocation"}
-ACTIVITIES = {"export": "Export", "brokering": "Brokering", "technical_assistance": "Technical assistance",
-              "transit": "Transit", "transfer": "Transfer"}
-BASES = {"listed_item": "Listed item", "catch_all": "Catch-all",
-         "national_human_rights_control": "National human-rights control"}
-PARTY_ROLES = {"end_user": "End-user", "consignee": "Consignee", "intermediate_consignee": "Intermediate consignee",
-               "purchaser": "Purchaser", "broker": "Broker"}
-REASON_CODES = {
-    "internal_repression": "Internal repression",
-    "serious_human_rights_violations": "Serious violations of human rights",
-    "ihl_violations": "Violations of international humanitarian law",
-    "diversion_risk": "Diversion risk",
-    "other": "Other",
-}
-DOCUMENT_CATEGORIES = {
-    "licensing_practice": "Licensing practice",
-    "due_diligence": "Due diligence guidance",
-    "outreach": "Outreach to industry and civil society",
-    "enforcement": "Enforcement",
-    "legislation": "Legislation",
-    "capacity_building": "Capacity building",
-}
-KIND_SLUGS = {ItemKind.THREAT_NOTICE: "threat-notices", ItemKind.DENIAL: "denials", ItemKind.DOCUMENT: "documents"}
-KIND_LABELS = {ItemKind.THREAT_NOTICE: "Threat notice", ItemKind.DENIAL: "Licence-denial notification",
-               ItemKind.DOCUMENT: "Best-practice document"}
-SLUG_KINDS = {slug: kind for kind, slug in KIND_SLUGS.items()}
-
-COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
-MAX_TITLE, MAX_SUMMARY, MAX_BODY, MAX_TEXT, MAX_LIST = 300, 4000, 200_000, 4000, 100
+MAX_TITLE, MAX_SUMMARY, MAX_BODY = 300, 4000, 200_000
 
 
 @dataclass
@@ -75,109 +33,9 @@ class CleanItem:
     categories: list[str] = field(default_factory=list)
 
 
-class _Checker:
-    def __init__(self, data: Any) -> None:
-        if not isinstance(data, dict):
-            raise ValidationFailed("The request body must be a JSON object.")
-        self.data = data
-        self.errors: dict[str, str] = {}
-
-    def fail(self, path: str, message: str) -> None:
-        self.errors.setdefault(path, message)
-
-    def text(self, name: str, *, required: bool = False, limit: int = MAX_TEXT, source: dict[str, Any] | None = None,
-             path: str | None = None, multiline: bool = False) -> str:
-        """A text field: one line unless `multiline` (then line breaks and tabs are allowed)."""
-        value = (self.data if source is None else source).get(name)
-        path = path or name
-        if value is None or value == "":
-            if required:
-                self.fail(path, "This field is required.")
-            return ""
-        if not isinstance(value, str):
-            self.fail(path, "Must be text.")
-            return ""
-        value, problem = validation.clean_text(value, multiline=multiline)
-        if problem:
-            self.fail(path, problem)
-        if required and not value:
-            self.fail(path, "This field is required.")
-        if len(value) > limit:
-            self.fail(path, f"Must be at most {limit} characters.")
-        return value
-
-    def choice(self, name: str, options: Collection[str], *, required: bool = True, source: dict[str, Any] | None = None,
-               path: str | None = None, message: str | None = None) -> str | None:
-        """One value of `options`; anything else (a list, an object, a number) is a field error."""
-        value = (self.data if source is None else source).get(name)
-        path = path or name
-        if value is None or value == "":
-            if required:
-                self.fail(path, message or "This field is required.")
-            return None
-        if not isinstance(value, str) or value not in options:
-            self.fail(path, message or f"Must be one of: {', '.join(options)}.")
-            return None
-        return value
-
-    def choices(self, name: str, options: dict[str, str], *, minimum: int = 0) -> list[str]:
-        value = self.data.get(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(name, "Must be a list of values.")
-            return []
-        unknown = [v for v in value if v not in options]
-        if unknown:
-            self.fail(name, f"Unknown value(s) {', '.join(unknown)}; allowed: {', '.join(options)}.")
-        if len(value) < minimum:
-            self.fail(name, "Choose at least one.")
-        return sorted(set(value) - set(unknown))
-
-    def strings(self, name: str, *, pattern: re.Pattern[str] | None = None, limit: int = 300) -> list[str]:
-        return self.text_list(self.data, name, name, pattern=pattern, limit=limit)
-
-    def text_list(self, source: dict[str, Any], name: str, path: str, *, pattern: re.Pattern[str] | None = None,
-                  limit: int = 300) -> list[str]:
-        """A list of one-line texts (names, codes), empty entries dropped."""
-        value = source.get(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or len(value) > MAX_LIST:
-            self.fail(path, f"Must be a list of at most {MAX_LIST} texts.")
-            return []
-        cleaned = []
-        for raw in value:
-            v, problem = validation.clean_text(raw)
-            if problem:
-                self.fail(path, problem)
-            elif len(v) > limit or (pattern and not pattern.match(v)):
-                self.fail(path, f"{v[:40]!r} is not valid here." + (" Use two-letter ISO codes." if pattern else ""))
-            if v:
-                cleaned.append(v)
-        return cleaned
-
-    def date(self, name: str, *, required: bool = False) -> str | None:
-        value = self.data.get(name)
-        if value in (None, ""):
-            if required:
-                self.fail(name, "This field is required.")
-            return None
-        try:
-            if not isinstance(value, str):
-                raise ValueError(value)
-            return date.fromisoformat(value).isoformat()
-        except ValueError:
-            self.fail(name, "Must be a date as YYYY-MM-DD.")
-            return None
-
-    def boolean(self, source: dict[str, Any], name: str, path: str) -> bool:
-        value = source.get(name, False)
-        if not isinstance(value, bool):
-            self.fail(path, "Must be true or false.")
-            return False
-        return value
-
-
 def validate(kind: ItemKind, data: Any) -> CleanItem:
     """Check a full payload for `kind`; raise ValidationFailed listing every problem."""
-    c = _Checker(data)
+    c = Checker(data)
     title = c.text("title", required=True, limit=MAX_TITLE)
     summary = c.text("summary", limit=MAX_SUMMARY, multiline=True)
     body = c.text("body", limit=MAX_BODY, multiline=True)
@@ -241,7 +99,7 @@ def validate(kind: ItemKind, data: Any) -> CleanItem:
                      categories=categories)
 
 
-def _control_entries(c: _Checker) -> list[dict[str, str]]:
+def _control_entries(c: Checker) -> list[dict[str, str]]:
     raw = c.data.get("control_entries", [])
     if not isinstance(raw, list) or len(raw) > MAX_LIST:
         c.fail("control_entries", "Must be a list of {regime, code} objects.")
@@ -257,7 +115,7 @@ def _control_entries(c: _Checker) -> list[dict[str, str]]:
     return entries
 
 
-def _parties(c: _Checker) -> list[dict[str, Any]]:
+def _parties(c: Checker) -> list[dict[str, Any]]:
     raw = c.data.get("parties", [])
     if not isinstance(raw, list) or len(raw) > MAX_LIST:
         c.fail("parties", "Must be a list of party objects.")
@@ -282,12 +140,3 @@ def _parties(c: _Checker) -> list[dict[str, Any]]:
             "country": country,
         })
     return parties
-
-
-def labels_for(kind: ItemKind) -> dict[str, dict[str, str]]:
-    """Human labels for the coded values of `kind`, for templates."""
-    return {
-        "severity": SEVERITIES, "categories": THREAT_CATEGORIES, "decision_type": DECISION_TYPES,
-        "activity": ACTIVITIES, "basis": BASES, "party_roles": PARTY_ROLES, "reason_codes": REASON_CODES,
-        "category": DOCUMENT_CATEGORIES,
-    }
