@@ -11,14 +11,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Collection
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, TypeVar
 
 from portal.errors import ValidationFailed
 
 ONE_LINE_MESSAGE = "Must be on one line, without control characters."
 MULTI_LINE_MESSAGE = "Contains control characters; only line breaks and tabs are allowed."
 SURROGATE_MESSAGE = "Contains an invalid character (a lone UTF-16 surrogate)."
+
+E = TypeVar("E", bound=Enum)
 
 COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 MAX_TEXT, MAX_LIST = 4000, 100
@@ -58,8 +61,10 @@ def clean_text(value: str, *, multiline: bool = False) -> tuple[str, str | None]
 
 class Checker:
     """Collects every problem of a JSON-shaped payload (API body or form data) as `path: message`,
-    so a service raises one ValidationFailed naming them all. Every domain validates with it."""
-
+    so a service raises one ValidationFailed naming them all. Every domain validates with it:
+    the API's JSON and a form's `payload()` (whose values may already be dates or booleans)
+    go through the same rules. `message` arguments replace the generic "required" message with
+    one that says what to do ("Enter the meeting's title.")."""
 
     def __init__(self, data: Any) -> None:
         if not isinstance(data, dict):
@@ -70,14 +75,20 @@ class Checker:
     def fail(self, path: str, message: str) -> None:
         self.errors.setdefault(path, message)
 
+    def done(self, message: str = "Some fields need attention.") -> None:
+        """Raise one ValidationFailed naming every field with a problem, if any has one."""
+        if self.errors:
+            raise ValidationFailed(message, self.errors)
+
     def text(self, name: str, *, required: bool = False, limit: int = MAX_TEXT, source: dict[str, Any] | None = None,
-             path: str | None = None, multiline: bool = False) -> str:
+             path: str | None = None, multiline: bool = False, message: str | None = None) -> str:
         """A text field: one line unless `multiline` (then line breaks and tabs are allowed)."""
         value = (self.data if source is None else source).get(name)
         path = path or name
+        missing = message or "This field is required."
         if value is None or value == "":
             if required:
-                self.fail(path, "This field is required.")
+                self.fail(path, missing)
             return ""
         if not isinstance(value, str):
             self.fail(path, "Must be text.")
@@ -86,9 +97,9 @@ class Checker:
         if problem:
             self.fail(path, problem)
         if required and not value:
-            self.fail(path, "This field is required.")
+            self.fail(path, missing)
         if len(value) > limit:
-            self.fail(path, f"Must be at most {limit} characters.")
+            self.fail(path, f"Use at most {limit:,} characters.")
         return value
 
     def choice(self, name: str, options: Collection[str], *, required: bool = True, source: dict[str, Any] | None = None,
@@ -104,6 +115,54 @@ class Checker:
             self.fail(path, message or f"Must be one of: {', '.join(options)}.")
             return None
         return value
+
+    def enum(self, name: str, kind: type[E], *, message: str, default: E) -> E:
+        """A member of the enum `kind` by its value; `default` (after a field error) otherwise."""
+        value = self.choice(name, [member.value for member in kind], message=message)
+        return kind(value) if value is not None else default
+
+    def flag(self, name: str) -> bool:
+        """A tick box or JSON boolean; absent is False."""
+        return self.boolean(self.data, name, name)
+
+    def day(self, name: str, *, required: str | None = None,
+            message: str = "Enter a date, e.g. 2026-06-30.") -> date | None:
+        """A calendar date: a date (from a form) or YYYY-MM-DD text (from JSON). `required` is the
+        message when it is missing."""
+        value = self.data.get(name)
+        if value in (None, ""):
+            if required:
+                self.fail(name, required)
+            return None
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(name, message)
+            return None
+
+    def moment(self, name: str, *, required: str | None = None,
+               message: str = "Enter a date and time, e.g. 2026-03-10 09:30.") -> datetime | None:
+        """A wall-clock date and time without zone (the domain knows the zone): a datetime (from a
+        form) or ISO text (from JSON). `required` is the message when it is missing."""
+        value = self.data.get(name)
+        if value in (None, ""):
+            if required:
+                self.fail(name, required)
+            return None
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                self.fail(name, message)
+                return None
+        if not isinstance(value, datetime):
+            self.fail(name, message)
+            return None
+        return value.replace(tzinfo=None)
 
     def choices(self, name: str, options: dict[str, str], *, minimum: int = 0) -> list[str]:
         value = self.data.get(name, [])
@@ -139,18 +198,10 @@ class Checker:
         return cleaned
 
     def date(self, name: str, *, required: bool = False) -> str | None:
-        value = self.data.get(name)
-        if value in (None, ""):
-            if required:
-                self.fail(name, "This field is required.")
-            return None
-        try:
-            if not isinstance(value, str):
-                raise ValueError(value)
-            return date.fromisoformat(value).isoformat()
-        except ValueError:
-            self.fail(name, "Must be a date as YYYY-MM-DD.")
-            return None
+        """A calendar date as YYYY-MM-DD text (for JSON details)."""
+        day = self.day(name, required="This field is required." if required else None,
+                       message="Must be a date as YYYY-MM-DD.")
+        return day.isoformat() if day else None
 
     def boolean(self, source: dict[str, Any], name: str, path: str) -> bool:
         value = source.get(name, False)

@@ -160,11 +160,12 @@ def test_state_users_cannot_edit_the_register(app: Flask, make_user: Any, login_
 
 @pytest.mark.parametrize("data, field, message", [
     ({"code": "C1", "name": "Costa Rica"}, "code", "Enter a two-letter ISO 3166 code, for example CR."),
-    ({"code": "CRI", "name": "Costa Rica"}, "code", "Field must be exactly 2 characters long."),
-    ({"code": "", "name": "Costa Rica"}, "code", "This field is required."),
+    ({"code": "CRI", "name": "Costa Rica"}, "code", "Enter a two-letter ISO 3166 code, for example CR."),
+    ({"code": "", "name": "Costa Rica"}, "code", "Enter the state&#39;s two-letter ISO 3166 code, for example CR."),
     ({"code": "dk", "name": "Costa Rica"}, "code", "DK is already in the register."),
     ({"code": "CR", "name": "denmark"}, "name", "denmark is already in the register."),
-    ({"code": "CR", "name": ""}, "name", "This field is required."),
+    ({"code": "CR", "name": ""}, "name", "Enter the state&#39;s name."),
+    ({"code": "CR", "name": "Costa\u2028Rica"}, "name", "Must be on one line, without control characters."),
 ])
 def test_invalid_additions_are_refused_and_nothing_is_written(app: Flask, make_user: Any, login_as: Any,
                                                               data: dict[str, str], field: str, message: str) -> None:

@@ -1,4 +1,5 @@
-"""Forms for the country register."""
+"""Forms for the country register. The service checks the fields (required, unique, the code's
+shape), so the pages and any other caller get the same messages; the forms parse and carry."""
 from __future__ import annotations
 
 from wtforms import DateField, SelectField, StringField
@@ -12,12 +13,12 @@ STATUS_CHOICES = [(CountryStatus.SUBSCRIBING.value, "Subscribing state"),
 
 
 class CountryForm(PortalForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    name = StringField("Name", validators=[Length(max=120)])
     status = SelectField("Status", choices=STATUS_CHOICES, validators=[DataRequired()])
     endorsed_on = DateField("Date of endorsement", validators=[Optional()],
                             description="Leave empty for observers or when not known.")
 
 
 class NewCountryForm(CountryForm):
-    code = StringField("ISO 3166 code", validators=[DataRequired(), Length(min=2, max=2)],
+    code = StringField("ISO 3166 code", validators=[Length(max=10)],
                        description="Two letters, for example CR for Costa Rica.")

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from portal import access, audit
 from portal.countries.register import CODE_PUBLISHED, FOUNDING_STATES
-from portal.errors import Forbidden, NotFound, ValidationFailed
+from portal.errors import Forbidden, NotFound
 from portal.models.base import utcnow
 from portal.models.country import Country, CountryStatus
 from portal.models.user import Role, User, UserStatus
+from portal.validation import Checker
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2}$")
 
@@ -56,15 +57,14 @@ def points_of_contact(session: Session, country: Country) -> list[User]:
     ).order_by(User.is_designated_poc.desc(), User.name)))
 
 
-def _validate(session: Session, name: str, exclude_code: str | None) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    if not name.strip():
-        fields["name"] = "Enter the state's name."
-    else:
-        clash = session.scalar(select(Country.code).where(func.lower(Country.name) == name.strip().lower()))
+def _name(session: Session, c: Checker, exclude_code: str | None) -> str:
+    """The state's name, unique in the register whatever its case."""
+    name = c.text("name", required=True, limit=120, message="Enter the state's name.")
+    if name:
+        clash = session.scalar(select(Country.code).where(func.lower(Country.name) == name.lower()))
         if clash is not None and clash != exclude_code:
-            fields["name"] = f"{name.strip()} is already in the register."
-    return fields
+            c.fail("name", f"{name} is already in the register.")
+    return name
 
 
 def add_country(
@@ -73,15 +73,16 @@ def add_country(
     """Add a subscribing or observer state to the register."""
     if not access.can_edit_register(actor):
         raise Forbidden("Only the secretariat and administrators keep the register.")
-    code = code.strip().upper()
-    fields = _validate(session, name, None)
-    if not CODE_PATTERN.match(code):
-        fields["code"] = "Enter a two-letter ISO 3166 code, for example CR."
-    elif session.get(Country, code) is not None:
-        fields["code"] = f"{code} is already in the register."
-    if fields:
-        raise ValidationFailed("The state could not be added.", fields)
-    country = Country(code=code, name=name.strip(), status=status, endorsed_on=endorsed_on)
+    c = Checker({"code": code, "name": name})
+    code = c.text("code", required=True, limit=10, message="Enter the state's two-letter ISO 3166 code, for example CR.")
+    code = code.upper()
+    if code and not CODE_PATTERN.match(code):
+        c.fail("code", "Enter a two-letter ISO 3166 code, for example CR.")
+    elif code and session.get(Country, code) is not None:
+        c.fail("code", f"{code} is already in the register.")
+    name = _name(session, c, None)
+    c.done("The state could not be added.")
+    country = Country(code=code, name=name, status=status, endorsed_on=endorsed_on)
     session.add(country)
     audit.record(session, "country.added", actor=actor, target_type="country", target_id=code,
                  details={"status": status.value, "endorsed_on": endorsed_on.isoformat() if endorsed_on else None})
@@ -95,11 +96,11 @@ def update_country(
     """Rename a state, change its status (subscribing/observer) or endorsement date."""
     if not access.can_edit_register(actor):
         raise Forbidden("Only the secretariat and administrators keep the register.")
-    fields = _validate(session, name, country.code)
-    if fields:
-        raise ValidationFailed("The state could not be changed.", fields)
+    c = Checker({"name": name})
+    name = _name(session, c, country.code)
+    c.done("The state could not be changed.")
     changes: dict[str, Any] = {}
-    for attr, value in (("name", name.strip()), ("status", status), ("endorsed_on", endorsed_on)):
+    for attr, value in (("name", name), ("status", status), ("endorsed_on", endorsed_on)):
         old = getattr(country, attr)
         if old != value:
             changes[attr] = {"from": _plain(old), "to": _plain(value)}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from portal.models.country import Country
 from portal.models.meeting import ActionItem, ActionKind, ActionStatus, Meeting
 from portal.models.user import User
 from portal.pagination import Page, paginate
+from portal.validation import Checker
 
 MAX_TEXT = 4000
 TRACKER_FILTERS = ("status", "state", "kind", "overdue")
@@ -41,36 +41,19 @@ def get_action(session: Session, actor: User, action_id: uuid.UUID) -> ActionIte
 
 
 def _validate(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    try:
-        kind = ActionKind(payload.get("kind") or "")
-    except ValueError:
-        errors["kind"] = "Choose action or decision."
-        kind = ActionKind.ACTION
-    text = str(payload.get("text") or "").strip()
-    if not text:
-        errors["text"] = "Describe the action or decision."
-    elif len(text) > MAX_TEXT:
-        errors["text"] = f"Use at most {MAX_TEXT:,} characters."
-    owner = str(payload.get("owner_state") or "").strip().upper() or None
+    c = Checker(dict(payload))
+    kind = c.enum("kind", ActionKind, message="Choose action or decision.", default=ActionKind.ACTION)
+    text = c.text("text", required=True, limit=MAX_TEXT, multiline=True, message="Describe the action or decision.")
+    owner = c.text("owner_state", limit=10).upper() or None
     if owner and session.get(Country, owner) is None:
-        errors["owner_state"] = "Choose a state from the register, or the secretariat."
-    due = payload.get("due_date")
-    if isinstance(due, str):
-        try:
-            due = date.fromisoformat(due) if due else None
-        except ValueError:
-            errors["due_date"] = "Enter a date, e.g. 2026-06-30."
-            due = None
-    try:
-        status = ActionStatus(payload.get("status") or ActionStatus.OPEN.value)
-    except ValueError:
-        errors["status"] = "Choose open, done or dropped."
-        status = ActionStatus.OPEN
+        c.fail("owner_state", "Choose a state from the register, or the secretariat.")
+    due = c.day("due_date")
+    status = ActionStatus.OPEN
+    if c.data.get("status"):
+        status = c.enum("status", ActionStatus, message="Choose open, done or dropped.", default=ActionStatus.OPEN)
     if kind is ActionKind.DECISION:
         due, status = None, ActionStatus.DONE  # a decision is taken, not carried out later
-    if errors:
-        raise ValidationFailed("Some fields need attention.", errors)
+    c.done()
     return {"kind": kind, "text": text, "owner_state_code": owner, "due_date": due, "status": status}
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal import access, audit
+from portal import access, audit, versions
 from portal.errors import Forbidden, Locked, NotFound, ValidationFailed
 from portal.meetings import times
 from portal.models.base import utcnow
@@ -24,6 +24,7 @@ from portal.models.country import Country
 from portal.models.item import Item, ItemStatus
 from portal.models.meeting import AgendaItem, AgendaItemLink, AgendaVersion, Meeting
 from portal.models.user import User
+from portal.validation import Checker
 
 UUID_PATTERN = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 MAX_LINKS = 20
@@ -77,54 +78,42 @@ def parse_item_ids(text: str) -> list[uuid.UUID]:
     return seen
 
 
-def _slot(payload: Mapping[str, Any], name: str, meeting: Meeting, errors: dict[str, str]) -> datetime | None:
-    raw = payload.get(name)
-    if raw in (None, ""):
+def _slot(c: Checker, name: str, meeting: Meeting) -> datetime | None:
+    """An optional time slot boundary, in the meeting's zone, within the meeting."""
+    raw = c.moment(name)
+    if raw is None:
         return None
-    if isinstance(raw, str):
-        try:
-            raw = datetime.fromisoformat(raw)
-        except ValueError:
-            errors[name] = "Enter a date and time, e.g. 2026-03-10 09:30."
-            return None
-    moment = times.to_utc(raw.replace(tzinfo=None), meeting.timezone)
+    moment = times.to_utc(raw, meeting.timezone)
     if moment is None:
-        errors[name] = f"That time does not exist in {meeting.timezone}."
+        c.fail(name, f"That time does not exist in {meeting.timezone}.")
     elif not meeting.starts_at <= moment <= meeting.ends_at:
-        errors[name] = "Choose a time during the meeting."
+        c.fail(name, "Choose a time during the meeting.")
     return moment
 
 
 def _validate(session: Session, actor: User, meeting: Meeting, payload: Mapping[str, Any]) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    title = str(payload.get("title") or "").strip()
-    if not title:
-        errors["title"] = "Enter the agenda item's title."
-    elif len(title) > 300:
-        errors["title"] = "Use at most 300 characters."
-    description = str(payload.get("description") or "").strip()
-    if len(description) > 10_000:
-        errors["description"] = "Use at most 10,000 characters."
-    lead = str(payload.get("lead_state") or "").strip().upper() or None
+    c = Checker(dict(payload))
+    title = c.text("title", required=True, limit=300, message="Enter the agenda item's title.")
+    description = c.text("description", limit=10_000, multiline=True)
+    lead = c.text("lead_state", limit=10).upper() or None
     if lead and session.get(Country, lead) is None:
-        errors["lead_state"] = "Choose a state from the register."
-    starts, ends = _slot(payload, "starts_at", meeting, errors), _slot(payload, "ends_at", meeting, errors)
-    if ends and not starts and "starts_at" not in errors:
-        errors["starts_at"] = "Give the start of the time slot too."
+        c.fail("lead_state", "Choose a state from the register.")
+    starts, ends = _slot(c, "starts_at", meeting), _slot(c, "ends_at", meeting)
+    if ends and not starts and "starts_at" not in c.errors:
+        c.fail("starts_at", "Give the start of the time slot too.")
     if starts and ends and ends <= starts:
-        errors["ends_at"] = "The slot must end after it starts."
-    ids = parse_item_ids(str(payload.get("items") or ""))
+        c.fail("ends_at", "The slot must end after it starts.")
+    ids = parse_item_ids(c.text("items", limit=MAX_LINKS * 200, multiline=True))
     if len(ids) > MAX_LINKS:
-        errors["items"] = f"Link at most {MAX_LINKS} items."
+        c.fail("items", f"Link at most {MAX_LINKS} items.")
     elif ids:
         found = set(session.scalars(select(Item.id).where(
             Item.id.in_(ids), Item.status == ItemStatus.PUBLISHED, access.items_filter(actor))))
         missing = [str(i) for i in ids if i not in found]
         if missing:
-            errors["items"] = ("Not found among the published items shared with the secretariat: "
-                               + ", ".join(missing) + ".")
-    if errors:
-        raise ValidationFailed("Some fields need attention.", errors)
+            c.fail("items", "Not found among the published items shared with the secretariat: "
+                   + ", ".join(missing) + ".")
+    c.done()
     return {"title": title, "description": description, "lead_state_code": lead, "starts_at": starts,
             "ends_at": ends, "ids": ids}
 
@@ -204,22 +193,19 @@ def _serialise(rows: list[AgendaItem]) -> list[dict[str, Any]]:
 
 def latest_version(session: Session, meeting: Meeting) -> AgendaVersion | None:
     """The agenda last published to the invited states (None before the announcement)."""
-    return session.scalar(select(AgendaVersion).where(AgendaVersion.meeting_id == meeting.id)
-                          .order_by(AgendaVersion.version.desc()).limit(1))
+    return versions.latest(session, AgendaVersion, AgendaVersion.meeting_id == meeting.id)
 
 
-def versions(session: Session, viewer: User, meeting: Meeting) -> list[AgendaVersion]:
+def published_versions(session: Session, viewer: User, meeting: Meeting) -> list[AgendaVersion]:
     """The published versions of the agenda `viewer` may read, newest first."""
-    rows = list(session.scalars(select(AgendaVersion).where(AgendaVersion.meeting_id == meeting.id)
-                                .order_by(AgendaVersion.version.desc())))
+    rows = versions.newest_first(session, AgendaVersion, AgendaVersion.meeting_id == meeting.id)
     latest = rows[0].version if rows else 0
     return [v for v in rows if access.can_view_agenda_version(viewer, meeting, v, latest)]
 
 
 def get_version(session: Session, viewer: User, meeting: Meeting, number: int) -> AgendaVersion:
     """One published version of the agenda, if `viewer` may read it; NotFound otherwise."""
-    found = session.scalar(select(AgendaVersion).where(AgendaVersion.meeting_id == meeting.id,
-                                                       AgendaVersion.version == number))
+    found = versions.numbered(session, AgendaVersion, AgendaVersion.meeting_id == meeting.id, number)
     latest = latest_version(session, meeting)
     if found is None or latest is None or not access.can_view_agenda_version(viewer, meeting, found, latest.version):
         raise NotFound()
@@ -237,7 +223,7 @@ def snapshot(session: Session, actor: User, meeting: Meeting) -> AgendaVersion:
     latest = latest_version(session, meeting)
     # The version keeps whom it was published to: a state invited later reads the current
     # agenda, not the earlier ones (access.can_view_agenda_version).
-    version = AgendaVersion(meeting_id=meeting.id, version=(latest.version if latest else 0) + 1,
+    version = AgendaVersion(meeting_id=meeting.id, version=versions.next_number(latest),
                             snapshot=_serialise(live_items(session, meeting)), published_at=utcnow(),
                             published_by_id=actor.id, invite_all_subscribing=meeting.invite_all_subscribing,
                             invite_observers=meeting.invite_observers, invited_states=list(meeting.named_states))

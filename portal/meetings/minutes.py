@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import access, audit
+from portal import access, audit, versions
 from portal.errors import Forbidden, Locked, NotFound, ValidationFailed
 from portal.meetings import agenda, notify, service, times
 from portal.models.base import utcnow
@@ -80,20 +80,17 @@ def save_draft(session: Session, actor: User, meeting: Meeting, body: str) -> Mi
 
 def latest_version(session: Session, minutes: Minutes) -> MinutesVersion | None:
     """The last circulated or adopted text (None before circulation)."""
-    return session.scalar(select(MinutesVersion).where(MinutesVersion.minutes_id == minutes.id)
-                          .order_by(MinutesVersion.version.desc()).limit(1))
+    return versions.latest(session, MinutesVersion, MinutesVersion.minutes_id == minutes.id)
 
 
-def versions(session: Session, minutes: Minutes) -> list[MinutesVersion]:
+def circulated_versions(session: Session, minutes: Minutes) -> list[MinutesVersion]:
     """Every circulated or adopted text, newest first."""
-    return list(session.scalars(select(MinutesVersion).where(MinutesVersion.minutes_id == minutes.id)
-                                .order_by(MinutesVersion.version.desc())))
+    return versions.newest_first(session, MinutesVersion, MinutesVersion.minutes_id == minutes.id)
 
 
 def get_version(session: Session, minutes: Minutes, number: int) -> MinutesVersion:
     """One circulated or adopted text; NotFound otherwise."""
-    found = session.scalar(select(MinutesVersion).where(MinutesVersion.minutes_id == minutes.id,
-                                                        MinutesVersion.version == number))
+    found = versions.numbered(session, MinutesVersion, MinutesVersion.minutes_id == minutes.id, number)
     if found is None:
         raise NotFound()
     return found

@@ -103,7 +103,7 @@ def minutes_page(meeting_id: uuid.UUID) -> Any:
         working_html=render(record.body) if record and can_manage else None,
         readable_html=render(readable.body) if readable else None,
         uncirculated=bool(record and can_manage and minutes.has_uncirculated_changes(db.session, record)),
-        versions=minutes.versions(db.session, record) if record else [],
+        versions=minutes.circulated_versions(db.session, record) if record else [],
         comments=minutes.comments(db.session, current_user, record),
         can_comment=bool(record and access.can_comment_minutes(current_user, meeting, record)),
         can_write=access.can_write_minutes(current_user, meeting, record),

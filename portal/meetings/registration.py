@@ -25,6 +25,7 @@ from portal.models.base import utcnow
 from portal.models.country import Country
 from portal.models.meeting import Attendance, Delegate, Meeting, MeetingStatus
 from portal.models.user import User
+from portal.validation import Checker
 
 MAX_DELEGATES = 20  # per state and meeting
 EMAIL_PATTERN = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
@@ -71,42 +72,31 @@ def get_delegate(session: Session, actor: User, meeting: Meeting, delegate_id: u
 
 def _validate(session: Session, meeting: Meeting, code: str, payload: Mapping[str, Any],
               current: Delegate | None) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    name = str(payload.get("name") or "").strip()
-    if not name:
-        errors["name"] = "Enter the delegate's full name."
-    elif len(name) > 200:
-        errors["name"] = "Use at most 200 characters."
-    position = str(payload.get("position") or "").strip()
-    if len(position) > 200:
-        errors["position"] = "Use at most 200 characters."
-    email = str(payload.get("email") or "").strip().lower()
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        errors["email"] = "Enter an e-mail address like name@ministry.example."
-    else:
+    c = Checker(dict(payload))
+    name = c.text("name", required=True, limit=200, message="Enter the delegate's full name.")
+    position = c.text("position", limit=200)
+    email = c.text("email", limit=254).lower()
+    if not EMAIL_PATTERN.match(email):
+        c.fail("email", "Enter an e-mail address like name@ministry.example.")
+    elif "email" not in c.errors:
         # Only the state's own delegation: another state's delegates are not this state's to confirm.
         clash = session.scalar(select(Delegate).where(Delegate.meeting_id == meeting.id, Delegate.country_code == code,
                                                       Delegate.email == email))
         if clash is not None and clash is not current:
-            errors["email"] = DUPLICATE_MESSAGE
-    try:
-        attendance = Attendance(payload.get("attendance") or "")
-    except ValueError:
-        errors["attendance"] = "Choose in person or remote."
-        attendance = Attendance.REMOTE
+            c.fail("email", DUPLICATE_MESSAGE)
+    attendance = c.enum("attendance", Attendance, message="Choose in person or remote.", default=Attendance.REMOTE)
     if attendance is Attendance.IN_PERSON and not meeting.venue:
-        errors["attendance"] = "This meeting is online only: choose remote."
+        c.fail("attendance", "This meeting is online only: choose remote.")
     elif attendance is Attendance.REMOTE and not meeting.online_url:
-        errors["attendance"] = "This meeting has no online participation: choose in person."
-    is_head = bool(payload.get("is_head"))
+        c.fail("attendance", "This meeting has no online participation: choose in person.")
+    is_head = c.flag("is_head")
     if is_head:
         head = session.scalar(select(Delegate).where(Delegate.meeting_id == meeting.id, Delegate.country_code == code,
                                                      Delegate.is_head.is_(True)))
         if head is not None and head is not current:
-            errors["is_head"] = (f"{head.name} is already your head of delegation. "
-                                 "A state has one head of delegation: change theirs first.")
-    if errors:
-        raise ValidationFailed("Some fields need attention.", errors)
+            c.fail("is_head", f"{head.name} is already your head of delegation. "
+                   "A state has one head of delegation: change theirs first.")
+    c.done()
     return {"name": name, "position": position, "email": email, "attendance": attendance, "is_head": is_head}
 
 

@@ -102,7 +102,7 @@ def detail(meeting_id: uuid.UUID) -> Any:
         can_record_actions=access.can_record_actions(current_user, meeting),
         unpublished=access.can_edit_meeting(current_user, meeting) and meeting.is_announced
         and agenda.has_unpublished_changes(db.session, meeting),
-        agenda_versions=agenda.versions(db.session, current_user, meeting), own_delegation=own,
+        agenda_versions=agenda.published_versions(db.session, current_user, meeting), own_delegation=own,
         registration_open=access.registration_is_open(meeting, now), closed_message=registration.closed_message(meeting),
         participants=registration.participants(db.session, meeting), minutes=record,
         minutes_version=minutes.readable_version(db.session, current_user, record),

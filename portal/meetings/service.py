@@ -26,6 +26,7 @@ from portal.models.meeting import (
 )
 from portal.models.user import User
 from portal.pagination import Page, paginate
+from portal.validation import Checker
 
 MAX_TITLE = 300
 MAX_DESCRIPTION = 20_000
@@ -81,87 +82,63 @@ class CleanMeeting:
     states: list[str] = field(default_factory=list)
 
 
-def _local(payload: Mapping[str, Any], name: str, zone_name: str, errors: dict[str, str],
-           label: str) -> datetime | None:
-    raw = payload.get(name)
-    if raw is None or raw == "":
-        errors[name] = f"Enter the {label}."
-        return None
-    if isinstance(raw, str):
-        try:
-            raw = datetime.fromisoformat(raw)
-        except ValueError:
-            errors[name] = f"Enter the {label} as a date and time, e.g. 2026-03-10 09:30."
-            return None
-    if not isinstance(raw, datetime):
-        errors[name] = f"Enter the {label} as a date and time."
-        return None
-    if times.zone(zone_name) is None:
+def _local(c: Checker, name: str, zone_name: str, label: str) -> datetime | None:
+    """`name` as a wall-clock time in the meeting's zone, in UTC."""
+    raw = c.moment(name, required=f"Enter the {label}.",
+                   message=f"Enter the {label} as a date and time, e.g. 2026-03-10 09:30.")
+    if raw is None or times.zone(zone_name) is None:
         return None  # the zone's own error is reported
-    moment = times.to_utc(raw.replace(tzinfo=None), zone_name)
+    moment = times.to_utc(raw, zone_name)
     if moment is None:
-        errors[name] = f"That time does not exist in {zone_name} (the clocks change then). Choose another."
+        c.fail(name, f"That time does not exist in {zone_name} (the clocks change then). Choose another.")
     return moment
 
 
-def _https_url(raw: str, errors: dict[str, str]) -> str | None:
-    url = raw.strip()
+def _https_url(c: Checker) -> str | None:
+    url = c.text("online_url", limit=500)
     if not url:
         return None
     parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in url) or len(url) > 500:
-        errors["online_url"] = "Enter a full https:// address, e.g. https://meet.example.org/echri-plenary."
+    if parts.scheme != "https" or not parts.hostname or any(ch.isspace() for ch in url):
+        c.fail("online_url", "Enter a full https:// address, e.g. https://meet.example.org/echri-plenary.")
         return None
     return url
 
 
 def validate(session: Session, payload: Mapping[str, Any]) -> CleanMeeting:
     """Check a meeting's fields; ValidationFailed names every field that needs attention."""
-    errors: dict[str, str] = {}
-    try:
-        kind = MeetingKind(payload.get("kind") or "")
-    except ValueError:
-        errors["kind"] = "Choose the kind of meeting."
-        kind = MeetingKind.PLENARY
-    title = str(payload.get("title") or "").strip()
-    if not title:
-        errors["title"] = "Enter the meeting's title."
-    elif len(title) > MAX_TITLE:
-        errors["title"] = f"Use at most {MAX_TITLE} characters."
-    description = str(payload.get("description") or "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        errors["description"] = f"Use at most {MAX_DESCRIPTION} characters."
-    zone_name = str(payload.get("timezone") or "")
+    c = Checker(dict(payload))
+    kind = c.enum("kind", MeetingKind, message="Choose the kind of meeting.", default=MeetingKind.PLENARY)
+    title = c.text("title", required=True, limit=MAX_TITLE, message="Enter the meeting's title.")
+    description = c.text("description", limit=MAX_DESCRIPTION, multiline=True)
+    zone_name = c.text("timezone", limit=64)
     if times.zone(zone_name) is None:
-        errors["timezone"] = "Choose the meeting's time zone, e.g. Europe/Copenhagen."
-    starts = _local(payload, "starts_at", zone_name, errors, "start")
-    ends = _local(payload, "ends_at", zone_name, errors, "end")
-    deadline = _local(payload, "registration_deadline", zone_name, errors, "registration deadline")
+        c.fail("timezone", "Choose the meeting's time zone, e.g. Europe/Copenhagen.")
+    starts = _local(c, "starts_at", zone_name, "start")
+    ends = _local(c, "ends_at", zone_name, "end")
+    deadline = _local(c, "registration_deadline", zone_name, "registration deadline")
     if starts and ends and ends <= starts:
-        errors["ends_at"] = "The meeting must end after it starts."
+        c.fail("ends_at", "The meeting must end after it starts.")
     if starts and deadline and deadline > starts:
-        errors["registration_deadline"] = "Registration must close before the meeting starts."
-    venue = str(payload.get("venue") or "").strip()
-    if len(venue) > 300:
-        errors["venue"] = "Use at most 300 characters."
-    online_url = _https_url(str(payload.get("online_url") or ""), errors)
-    if not venue and not online_url and "online_url" not in errors:
-        errors["venue"] = "Give a venue, an online link, or both."
-    all_subscribing = bool(payload.get("invite_all_subscribing"))
-    observers = bool(payload.get("invite_observers"))
-    states = sorted({str(c).strip().upper() for c in payload.get("states") or [] if str(c).strip()})
+        c.fail("registration_deadline", "Registration must close before the meeting starts.")
+    venue = c.text("venue", limit=300)
+    online_url = _https_url(c)
+    if not venue and not online_url and "online_url" not in c.errors:
+        c.fail("venue", "Give a venue, an online link, or both.")
+    all_subscribing = c.flag("invite_all_subscribing")
+    observers = c.flag("invite_observers")
+    states = sorted({code.upper() for code in c.strings("states", limit=10)})
     if states:
-        known = {c.code: c for c in session.scalars(select(Country).where(Country.code.in_(states)))}
-        unknown = [c for c in states if c not in known]
-        observer_named = [c for c in states if c in known and known[c].status is CountryStatus.OBSERVER]
+        known = {country.code: country for country in session.scalars(select(Country).where(Country.code.in_(states)))}
+        unknown = [code for code in states if code not in known]
+        observer_named = [code for code in states if code in known and known[code].status is CountryStatus.OBSERVER]
         if unknown:
-            errors["states"] = f"Not in the register: {', '.join(unknown)}."
+            c.fail("states", f"Not in the register: {', '.join(unknown)}.")
         elif observer_named:
-            errors["states"] = "Observer states are invited together, with “Invite observer states”."
+            c.fail("states", "Observer states are invited together, with “Invite observer states”.")
     if not all_subscribing and not states and not observers:
-        errors["states"] = "Invite all subscribing states, name some, or invite observer states."
-    if errors:
-        raise ValidationFailed("Some fields need attention.", errors)
+        c.fail("states", "Invite all subscribing states, name some, or invite observer states.")
+    c.done()
     assert starts and ends and deadline
     return CleanMeeting(kind, title, description, zone_name, starts, ends, deadline, venue, online_url,
                         all_subscribing, observers, [] if all_subscribing else states)

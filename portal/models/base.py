@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, DateTime, Enum, MetaData, Result, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped
 
 # Deterministic constraint names let Alembic's batch mode rebuild SQLite tables.
 NAMING_CONVENTION = {
@@ -62,6 +62,14 @@ def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}
+
+
+class VersionRow:
+    """A numbered version of a document (an item's, an agenda's, the minutes'), read through
+    `portal.versions`. Each subclass declares its own `version` column."""
+
+    version: Mapped[int]
+
 
 
 def rowcount(result: Result[Any]) -> int:

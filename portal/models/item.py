@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import Base, new_uuid, str_enum, utcnow
+from portal.models.base import Base, VersionRow, new_uuid, str_enum, utcnow
 from portal.models.country import Country
 
 
@@ -185,7 +185,7 @@ class ItemCategory(Base):
     slug: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
-class ItemVersion(Base):
+class ItemVersion(Base, VersionRow):
     """One published version, kept for ever, with the marking and audience it was released under.
 
     A version is shown only to whom it was released (portal.access.versions_filter): lowering

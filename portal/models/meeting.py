@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import Base, new_uuid, str_enum, utcnow
+from portal.models.base import Base, VersionRow, new_uuid, str_enum, utcnow
 from portal.models.country import Country
 from portal.models.user import User
 
@@ -204,7 +204,7 @@ class AgendaItemLink(Base):
     position: Mapped[int] = mapped_column(default=0)
 
 
-class AgendaVersion(Base):
+class AgendaVersion(Base, VersionRow):
     """The agenda as published to the invited states at one moment (kept for ever)."""
 
     __tablename__ = "meeting_agenda_versions"
@@ -276,7 +276,7 @@ class Minutes(Base):
         return self.status is MinutesStatus.ADOPTED
 
 
-class MinutesVersion(Base):
+class MinutesVersion(Base, VersionRow):
     """A text of the minutes as circulated or adopted."""
 
     __tablename__ = "meeting_minutes_versions"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal import access, audit, validation
+from portal import access, audit, validation, versions
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.models.audit import AuditEntry
 from portal.models.base import utcnow
@@ -307,15 +307,14 @@ def events(session: Session, actor: User, item: Item) -> list[ItemEvent]:
                                 .order_by(ItemEvent.id)))
 
 
-def versions(session: Session, actor: User, item: Item) -> list[ItemVersion]:
+def released_versions(session: Session, actor: User, item: Item) -> list[ItemVersion]:
     """The published versions released to `actor`, newest first (none for a withdrawn item: only its
     notice remains)."""
-    return list(session.scalars(select(ItemVersion).join(Item, Item.id == ItemVersion.item_id)
-                                .where(ItemVersion.item_id == item.id, access.versions_filter(actor))
-                                .order_by(ItemVersion.version.desc())))
+    return versions.newest_first(session, ItemVersion, ItemVersion.item_id == item.id, access.versions_filter(actor),
+                                 join=(Item, Item.id == ItemVersion.item_id))
 
 
 def get_version(session: Session, actor: User, item: Item, number: int) -> ItemVersion | None:
     """Version `number` of `item` if it was released to `actor`; None otherwise."""
-    return session.scalar(select(ItemVersion).join(Item, Item.id == ItemVersion.item_id).where(
-        ItemVersion.item_id == item.id, ItemVersion.version == number, access.versions_filter(actor)))
+    return versions.numbered(session, ItemVersion, ItemVersion.item_id == item.id, number,
+                             access.versions_filter(actor), join=(Item, Item.id == ItemVersion.item_id))
