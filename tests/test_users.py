@@ -349,3 +349,16 @@ def test_invitation_saved_when_mail_server_is_down(app: Any, client: Any, make_u
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "could not be sent" in page and not mailbox.messages
     assert "ann@echri.example" in client.get("/users/?q=ann").get_data(as_text=True)
+
+
+def test_accounts_made_outside_a_form_follow_the_same_text_rules(ctx: None) -> None:
+    """The operator CLI and the service check names as the pages do: one line, no control characters."""
+    from portal.errors import ValidationFailed
+    from portal.users.service import create_user
+
+    with pytest.raises(ValidationFailed) as refused:
+        create_user(db.session, email="eve@dk.example", name="Eve\nBcc: x@evil.example", role=Role.OFFICER,
+                    country_code="DK", position="Director\u2029Evil")
+    assert refused.value.fields == {"name": "Must be on one line, without control characters.",
+                                    "position": "Must be on one line, without control characters."}
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0

@@ -9,14 +9,16 @@ from portal.auth.service import passwords
 from portal.errors import ValidationFailed
 from portal.models.base import utcnow
 from portal.models.user import User
+from portal.validation import Checker
 
 
 def update_profile(session: Session, actor: User, *, name: str, position: str | None) -> None:
     """Change one's own name and position."""
-    if not name.strip():
-        raise ValidationFailed("Enter your name.", {"name": "Enter your name."})
-    actor.name = name.strip()
-    actor.position = (position or "").strip() or None
+    c = Checker({"name": name, "position": position})
+    actor_name = c.text("name", required=True, limit=200, message="Enter your name.")
+    actor_position = c.text("position", limit=200) or None
+    c.done()
+    actor.name, actor.position = actor_name, actor_position
     audit.record(session, "account.profile_updated", actor=actor, target_type="user", target_id=actor.id)
     session.commit()
 

@@ -18,6 +18,7 @@ from portal.urls import external_url
 from portal.models.country import Country
 from portal.models.user import Role, TokenPurpose, User, UserStatus
 from portal.pagination import Page, paginate
+from portal.validation import Checker
 
 
 def get_visible_user(session: Session, actor: User, user_id: uuid.UUID) -> User:
@@ -40,19 +41,24 @@ def list_users(session: Session, actor: User, search: str, status: str | None,
         query = query.where(User.status == UserStatus(status))
     return paginate(session, query.order_by(User.country_code, User.name), args)
 
-def _validate_new_account(session: Session, email: str, role: Role, country_code: str | None) -> None:
-    fields: dict[str, str] = {}
+
+def _check_new_account(session: Session, email: str, name: str, role: Role, country_code: str | None,
+                       position: str | None) -> tuple[str, str | None]:
+    """The account's name and position, cleaned; ValidationFailed names every field with a problem."""
+    c = Checker({"name": name, "position": position})
+    name = c.text("name", required=True, limit=200, message="Enter the person's name.")
+    position = c.text("position", limit=200) or None
     if role.belongs_to_state:
         if not country_code:
-            fields["country"] = "Choose the state this person works for."
+            c.fail("country", "Choose the state this person works for.")
         elif session.get(Country, country_code) is None:
-            fields["country"] = f"There is no state with the code {country_code!r} in the register."
+            c.fail("country", f"There is no state with the code {country_code!r} in the register.")
     elif country_code:
-        fields["country"] = f"The {role.label.lower()} role does not belong to a state."
+        c.fail("country", f"The {role.label.lower()} role does not belong to a state.")
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        fields["email"] = "An account with this e-mail address already exists."
-    if fields:
-        raise ValidationFailed("The account could not be created.", fields)
+        c.fail("email", "An account with this e-mail address already exists.")
+    c.done("The account could not be created.")
+    return name, position
 
 
 def create_user(
@@ -62,9 +68,8 @@ def create_user(
     """Add an account (not committed). With a password it is active at once (operator CLI)."""
     email = normalise_email(email)
     country_code = country_code.upper() if country_code else None
-    _validate_new_account(session, email, role, country_code)
-    user = User(email=email, name=name.strip(), role=role, country_code=country_code,
-                position=(position or "").strip() or None,
+    name, position = _check_new_account(session, email, name, role, country_code, position)
+    user = User(email=email, name=name, role=role, country_code=country_code, position=position,
                 invited_by_id=invited_by.id if invited_by else None)
     if password is not None:
         passwords().check_policy(password, context=[email, name])
