@@ -24,6 +24,11 @@ class KindSpec:
     scope: str  # the OAuth scope stem: "denials" → denials:read, denials:write
     topic: AlertTopic  # the alert preference that governs it
 
+    @property
+    def heading(self) -> str:
+        """The list page's heading, the same words as its alert preference: "Licence-denial notifications"."""
+        return self.topic.label
+
 
 KINDS: dict[ItemKind, KindSpec] = {spec.kind: spec for spec in (
     KindSpec(ItemKind.THREAT_NOTICE, "threat-notices", "Threat notice", "Threat notices", "notices",
@@ -35,8 +40,9 @@ KINDS: dict[ItemKind, KindSpec] = {spec.kind: spec for spec in (
 BY_SLUG: dict[str, KindSpec] = {spec.slug: spec for spec in KINDS.values()}
 
 
-def spec(kind: ItemKind) -> KindSpec:
-    return KINDS[kind]
+def slug_rule(argument: str) -> str:
+    """A URL-rule segment matching any kind's slug, passed to the view as `argument`."""
+    return f"<any({', '.join(repr(slug) for slug in BY_SLUG)}):{argument}>"
 
 
 SEVERITIES = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}

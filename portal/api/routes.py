@@ -12,14 +12,14 @@ from portal.extensions import csrf, db
 from portal.models.item import Item
 from portal.models.screening import ScreeningSource
 from portal.screening import service as screening
-from portal.kinds import BY_SLUG
+from portal.kinds import BY_SLUG, slug_rule
 from portal.sharing import queries, service
 from portal.sharing.records import item_record
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookie sessions reach the API (portal.guard), so there is nothing to forge
 
-KIND_PATH = "<any('threat-notices', 'denials', 'documents'):kind_slug>"
+KIND_PATH = slug_rule("kind_slug")
 
 
 def _item(kind_slug: str, item_id: uuid.UUID) -> Item:

@@ -11,14 +11,14 @@ from portal import access
 from portal.attachments import download, web
 from portal.errors import Forbidden
 from portal.extensions import csrf, db
-from portal.kinds import BY_SLUG
+from portal.kinds import BY_SLUG, slug_rule
 from portal.sharing.service import get_visible_item
 
 bp = Blueprint("attachments_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # authenticated by bearer token, not by cookie
 
 
-@bp.post("/<any('threat-notices', 'denials', 'documents'):kind>/<uuid:item_id>/attachments")
+@bp.post(f"/{slug_rule('kind')}/<uuid:item_id>/attachments")
 def upload(kind: str, item_id: uuid.UUID) -> Any:
     """Attach a file (multipart/form-data, field `file`); answers 201 with the attachment."""
     item = get_visible_item(db.session, current_user, item_id, BY_SLUG[kind].kind)

@@ -20,6 +20,12 @@ class AlertTopic(enum.StrEnum):
     MEETINGS = "meetings"
     CONSULTATIONS = "consultations"
 
+    @property
+    def label(self) -> str:
+        return {"threat_notices": "Threat notices", "denials": "Licence-denial notifications",
+                "documents": "Best-practice documents", "meetings": "Meetings",
+                "consultations": "Consultations"}[self.value]
+
 
 class DeliveryMode(enum.StrEnum):
     IMMEDIATE = "immediate"

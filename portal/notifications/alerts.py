@@ -23,7 +23,7 @@ from portal.models.item import Item, ItemEvent, ItemEventKind, ItemStatus
 from portal.models.notification import AlertTopic, DeliveryMode, DigestCursor, Notification
 from portal.models.user import Role, User, UserStatus
 from portal.notifications import outbox
-from portal.notifications.prefs import TOPIC_LABELS, delivery_for, preferences_for_users
+from portal.notifications.prefs import delivery_for, preferences_for_users
 from portal.kinds import KINDS
 from portal.urls import external_url
 
@@ -140,7 +140,7 @@ def render_digest(session: Session, user: User, context: dict[str, Any]) -> tupl
         return None
     sections: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in sorted(items, key=lambda i: (i.kind.value, i.title)):
-        sections[TOPIC_LABELS[KINDS[item.kind].topic]].append(_mail_context(item))
+        sections[KINDS[item.kind].topic.label].append(_mail_context(item))
     values = {"user": user, "sections": dict(sections), "count": len(items),
               "preferences_url": external_url("notifications.preferences")}
     subject = f"ECHRI Portal daily digest: {len(items)} update{'s' if len(items) != 1 else ''}"

@@ -15,9 +15,6 @@ from portal.models.user import Role, User
 from portal.kinds import SEVERITIES, THREAT_CATEGORIES
 
 SEVERITY_ORDER = list(SEVERITIES)  # low < medium < high < critical
-TOPIC_LABELS = {AlertTopic.THREAT_NOTICES: "Threat notices", AlertTopic.DENIALS: "Licence-denial notifications",
-                AlertTopic.DOCUMENTS: "Best-practice documents", AlertTopic.MEETINGS: "Meetings",
-                AlertTopic.CONSULTATIONS: "Consultations"}
 
 
 @dataclass

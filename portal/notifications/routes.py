@@ -69,7 +69,8 @@ def preferences() -> Any:
         else:
             flash("Your alert preferences are saved.", "success")
             return redirect(url_for("notifications.preferences"))
-    return render_template("notifications/preferences.html", form=form)
+    return render_template("notifications/preferences.html", form=form,
+                           other_topics=[t for t in AlertTopic if t is not AlertTopic.THREAT_NOTICES])
 
 
 @bp.route("/unsubscribe/<topic>", methods=["GET", "POST"])
@@ -82,7 +83,7 @@ def unsubscribe(topic: str) -> Any:
     form = ButtonForm()
     if form.validate_on_submit():
         prefs.save_preference(db.session, current_user, chosen, DeliveryMode.OFF)
-        flash(f"You will no longer get e-mails about {prefs.TOPIC_LABELS[chosen].lower()}. "
+        flash(f"You will no longer get e-mails about {chosen.label.lower()}. "
               "You still see them in the portal.", "success")
         return redirect(url_for("notifications.preferences"))
-    return render_template("notifications/unsubscribe.html", form=form, label=prefs.TOPIC_LABELS[chosen])
+    return render_template("notifications/unsubscribe.html", form=form, label=chosen.label)
