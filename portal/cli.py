@@ -40,6 +40,16 @@ def fail(message: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def _send_queued() -> None:
+    """Send what a reminder command queued; a mail server that is down leaves it for the worker."""
+    from portal.notifications import outbox
+
+    try:
+        click.echo(f"{outbox.deliver_pending(db.session)} message(s) sent.")
+    except OSError as error:  # queued messages stay in the outbox for its worker to retry
+        fail(f"the mail server refused or could not be reached ({error}); the outbox will retry.", 1)
+
+
 def alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
     from alembic.config import Config
 
@@ -235,14 +245,10 @@ def denials_lapse() -> None:
 @denials_cli.command("remind-review")
 def denials_remind_review() -> None:
     """E-mail the denying state's SPOCs 90, 30 and 7 days before a denial's review date (cron, daily; each once)."""
-    from portal.notifications import outbox
     from portal.sharing import review
 
     click.echo(f"{review.queue_review_reminders(db.session)} review reminder(s) queued.")
-    try:
-        click.echo(f"{outbox.deliver_pending(db.session)} message(s) sent.")
-    except OSError as error:  # queued messages stay in the outbox for its worker to retry
-        fail(f"the mail server refused or could not be reached ({error}); the outbox will retry.", 1)
+    _send_queued()
 
 
 @outbox_cli.command("run")
@@ -434,14 +440,10 @@ meetings_cli = AppGroup("meetings", help="Meetings: reminders.")
 def meetings_remind(registration_days: int, meeting_days: int) -> None:
     """E-mail the due registration-deadline and meeting reminders (run from cron; each goes out once)."""
     from portal.meetings import notify
-    from portal.notifications import outbox
 
     run = notify.queue_reminders(db.session, registration_days=registration_days, meeting_days=meeting_days)
     click.echo(f"{run.registration} registration reminder(s) and {run.meeting} meeting reminder(s) queued.")
-    try:
-        click.echo(f"{outbox.deliver_pending(db.session)} message(s) sent.")
-    except OSError as error:  # queued messages stay in the outbox for its worker to retry
-        fail(f"the mail server refused or could not be reached ({error}); the outbox will retry.", 1)
+    _send_queued()
 
 
 @click.command("screen")

@@ -47,12 +47,7 @@ EVENTS = {
 
 def can_still_see(session: Session, user: User, subject_id: str) -> bool:
     """The outbox's send-time check: the recipient still sees the consultation."""
-    try:
-        key = uuid.UUID(subject_id)
-    except ValueError:
-        return False
-    return session.scalar(select(Consultation.id).where(Consultation.id == key,
-                                                        access.consultations_filter(user))) is not None
+    return outbox.subject_visible(session, Consultation.id, subject_id, access.consultations_filter(user))
 
 
 def party_users(session: Session, code: str) -> list[User]:

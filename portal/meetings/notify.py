@@ -6,7 +6,6 @@ registered below, that the recipient may still see the meeting.
 """
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,11 +35,7 @@ INVITATION_SUBJECTS = {
 
 def can_still_see(session: Session, user: User, subject_id: str) -> bool:
     """The outbox's send-time check: the recipient still sees the meeting."""
-    try:
-        meeting_id = uuid.UUID(subject_id)
-    except ValueError:
-        return False
-    return session.scalar(select(Meeting.id).where(Meeting.id == meeting_id, access.meetings_filter(user))) is not None
+    return outbox.subject_visible(session, Meeting.id, subject_id, access.meetings_filter(user))
 
 
 

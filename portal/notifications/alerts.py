@@ -35,11 +35,8 @@ EVENT_VERBS = {ItemEventKind.PUBLISHED: "published", ItemEventKind.AMENDED: "ame
 
 
 def can_see_item(session: Session, user: User, item_id: str) -> bool:
-    try:
-        key = uuid.UUID(item_id)
-    except ValueError:
-        return False
-    return session.scalar(select(Item.id).where(Item.id == key, access.items_filter(user))) is not None
+    """The outbox's send-time check: the recipient still sees the item."""
+    return outbox.subject_visible(session, Item.id, item_id, access.items_filter(user))
 
 
 def audience_users(session: Session, item: Item) -> list[User]:

@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -54,6 +54,16 @@ def init_app(app: Flask, registry: Registry) -> None:
 def _registry() -> Registry:
     registry: Registry = current_app.extensions["portal.outbox"]
     return registry
+
+
+def subject_visible(session: Session, id_column: Any, subject_id: str, visible: ColumnElement[bool]) -> bool:
+    """The send-time check every domain's visibility check is made of: the row `subject_id` names
+    (in the table of `id_column`) still passes the recipient's access filter `visible`."""
+    try:
+        key = uuid.UUID(subject_id)
+    except ValueError:
+        return False
+    return session.scalar(select(id_column).where(id_column == key, visible)) is not None
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
