@@ -155,11 +155,13 @@ DETAIL_SHAPES: dict[str, Shape] = {
     # booleans
     "head": _boolean, "sent": _boolean, "designated": _boolean, "include_inactive": _boolean,
     # dates and times
-    "due": _date, "endorsed_on": _date, "review_date": _date, "deadline": _date, "locked_until": _datetime, "expires_at": _datetime,
+    "due": _date, "endorsed_on": _date, "review_date": _date, "deadline": _date, "locked_until": _datetime,
+    "expires_at": _datetime,
     # markings, kinds and status values
     "tlp": _one_of(Tlp), "kind": _one_of(MeetingKind), "role": _one_of(Role),
     "status": _one_of(MinutesStatus, ActionStatus, CountryStatus, ConsultationStatus),
-    "answer": _one_of(ConsultationPosition), "outcome": _one_of(ConsultationOutcome), "previous_status": _one_of(ActionStatus),
+    "answer": _one_of(ConsultationPosition), "outcome": _one_of(ConsultationOutcome),
+    "previous_status": _one_of(ActionStatus),
     "from": _one_of(Role, UserStatus, CountryStatus), "to": _one_of(Role, UserStatus, CountryStatus),
     "topic": _one_of(AlertTopic), "mode": _one_of(DeliveryMode), "min_severity": _one_of(SEVERITIES),
     "categories": _list_of(_one_of(THREAT_CATEGORIES)), "media_type": _one_of(_media_types),
@@ -271,7 +273,8 @@ def verify_chain(session: Session) -> ChainReport:
     for entry in rows:
         count += 1
         if entry.prev_hash != expected_prev:
-            return ChainReport(count, entry.id, "previous hash does not match: an entry before it was removed or altered")
+            return ChainReport(count, entry.id,
+                               "previous hash does not match: an entry before it was removed or altered")
         if _digest(entry) != entry.entry_hash:
             return ChainReport(count, entry.id, "content does not match its hash: the entry was altered")
         expected_prev = entry.entry_hash

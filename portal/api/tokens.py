@@ -28,7 +28,8 @@ def create_token(session: Session, user: User, name: str, days: int = 90) -> str
     """Issue a token for `user`; the plain value is returned once and never stored."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise ValidationFailed("Name the token (up to 100 characters).", {"name": "Name the token, e.g. the system that will use it."})
+        raise ValidationFailed("Name the token (up to 100 characters).",
+                               {"name": "Name the token, e.g. the system that will use it."})
     if not 1 <= days <= MAX_DAYS:
         raise ValidationFailed(f"A token lives 1 to {MAX_DAYS} days.", {"days": f"Choose 1 to {MAX_DAYS} days."})
     token = PREFIX + secrets.token_urlsafe(32)
@@ -42,7 +43,8 @@ def create_token(session: Session, user: User, name: str, days: int = 90) -> str
 
 
 def user_tokens(session: Session, user: User) -> list[ApiToken]:
-    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())))
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.created_at.desc())))
 
 
 def revoke_token(session: Session, user: User, token_id: uuid.UUID) -> None:

@@ -148,7 +148,8 @@ class S3Staged:
             self._upload_id = client.create_multipart_upload(Bucket=bucket, Key=self.key,
                                                              ContentType="application/octet-stream")["UploadId"]
         number = len(self._parts) + 1
-        response = client.upload_part(Bucket=bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=body)
+        response = client.upload_part(Bucket=bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number,
+                                      Body=body)
         self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
 
     def commit(self) -> str:
@@ -222,7 +223,8 @@ class S3Storage:
 
     def _uploads(self) -> list[dict[str, Any]]:
         uploads: list[dict[str, Any]] = []
-        for page in self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=self.prefix):
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=self.prefix)
+        for page in pages:
             uploads.extend(page.get("Uploads", []))
         return uploads
 
@@ -239,7 +241,8 @@ class S3Storage:
                 initiated = initiated.replace(tzinfo=UTC)
             if initiated < cutoff:
                 try:
-                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                       UploadId=upload["UploadId"])
                 except _client_error():
                     continue  # completed or aborted meanwhile
                 removed += 1

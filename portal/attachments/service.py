@@ -100,7 +100,8 @@ def audience(session: Session, item: Item, release: Item | ItemVersion | None = 
     with `release`, the owners that one of its versions was released to (the item's originator,
     the version's own marking and audience)."""
     release = release or item
-    statuses: dict[str, CountryStatus] = {code: status for code, status in session.execute(select(Country.code, Country.status))}
+    rows = session.execute(select(Country.code, Country.status))
+    statuses: dict[str, CountryStatus] = {code: status for code, status in rows}
     owners = {originator_owner(item)}
     if release.all_subscribing:
         owners |= {code for code, status in statuses.items() if status is CountryStatus.SUBSCRIBING}

@@ -74,8 +74,8 @@ def add_country(
     if not access.can_edit_register(actor):
         raise Forbidden("Only the secretariat and administrators keep the register.")
     c = Checker({"code": code, "name": name})
-    code = c.text("code", required=True, limit=10, message="Enter the state's two-letter ISO 3166 code, for example CR.")
-    code = code.upper()
+    code = c.text("code", required=True, limit=10,
+                  message="Enter the state's two-letter ISO 3166 code, for example CR.").upper()
     if code and not CODE_PATTERN.match(code):
         c.fail("code", "Enter a two-letter ISO 3166 code, for example CR.")
     elif code and session.get(Country, code) is not None:

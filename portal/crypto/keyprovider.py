@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import logging
+import contextlib
 import os
 import secrets
 import stat
@@ -175,10 +176,8 @@ class FileKeyProvider(KeyProvider):
                 return
             fsync_dir(directory)
         finally:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-            except FileNotFoundError:
-                pass
 
     def _create_in_place(self, content: bytes) -> None:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime, UTC
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import CursorResult, DateTime, Enum, MetaData, Result, TypeDecorator
 from sqlalchemy.engine import Dialect
@@ -61,7 +61,7 @@ def str_enum(enum_cls: type[enum.Enum], name: str) -> Enum:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
 class VersionRow:

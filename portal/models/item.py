@@ -87,7 +87,8 @@ ITEM_TRANSITIONS: dict[ItemStep, tuple[frozenset[ItemStatus], ItemStatus]] = {
 # denial marks it amended; lapsing is the cron's, for denials not renewed by their review date.
 DENIAL_TRANSITIONS: dict[str, tuple[frozenset[DenialStatus], DenialStatus]] = {
     ItemStep.AMEND: (frozenset({DenialStatus.ACTIVE}), DenialStatus.AMENDED),
-    ItemStep.REVOKE: (frozenset({DenialStatus.ACTIVE, DenialStatus.AMENDED, DenialStatus.LAPSED}), DenialStatus.REVOKED),
+    ItemStep.REVOKE: (frozenset({DenialStatus.ACTIVE, DenialStatus.AMENDED, DenialStatus.LAPSED}),
+                      DenialStatus.REVOKED),
     ItemStep.RENEW: (frozenset({DenialStatus.ACTIVE, DenialStatus.AMENDED, DenialStatus.LAPSED}), DenialStatus.ACTIVE),
     "lapse": (frozenset({DenialStatus.ACTIVE, DenialStatus.AMENDED}), DenialStatus.LAPSED),
 }

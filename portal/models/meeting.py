@@ -67,7 +67,9 @@ class MeetingStep(enum.StrEnum):
     @property
     def confirmation(self) -> str | None:
         """The question asked before a step that e-mails the invited states."""
-        return "Announce the meeting and e-mail the invited points of contact?" if self is MeetingStep.ANNOUNCE else None
+        if self is MeetingStep.ANNOUNCE:
+            return "Announce the meeting and e-mail the invited points of contact?"
+        return None
 
 
 # The lifecycle, one table read by the service (to move), access.py (to allow) and the pages

@@ -78,7 +78,8 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
 
 def _row(recipient: User, event_key: str, **fields: Any) -> dict[str, Any]:
     now = utcnow()
-    return {"id": uuid.uuid4(), "recipient_id": recipient.id, "event_key": event_key[:200], "status": OutboxStatus.PENDING,
+    return {"id": uuid.uuid4(), "recipient_id": recipient.id, "event_key": event_key[:200],
+            "status": OutboxStatus.PENDING,
             "attempts": 0, "next_attempt_at": now, "created_at": now, "context": {}, "attachments": [], **fields}
 
 

@@ -127,7 +127,8 @@ def _name_similarity(a: Sequence[str], b: Sequence[str]) -> float:
     return max(_similarity(" ".join(sorted(a)), " ".join(sorted(b))), _similarity("".join(a), "".join(b)))
 
 
-def score_pair(query: NormalName, query_country: str | None, candidate: _Candidate) -> tuple[float, dict[str, float | None]]:
+def score_pair(query: NormalName, query_country: str | None,
+               candidate: _Candidate) -> tuple[float, dict[str, float | None]]:
     """The score in [0, 1] of one screened name against one denial party name, and its features."""
     tokens = candidate.normalised.split()
     raw = candidate.raw.split()
@@ -239,7 +240,7 @@ def screen(session: Session, visible: ColumnElement[bool], parties: Sequence[Inp
             candidates[row[0]] = _Candidate(*row)  # type: ignore[call-arg]
 
     best_per_party: list[dict[int, Match]] = [{} for _ in parties]
-    for (index, text, norm, _), ids in zip(queries, shortlist):
+    for (index, text, norm, _), ids in zip(queries, shortlist, strict=True):
         country = parties[index].country
         for name_id in ids:
             cand = candidates.get(name_id)

@@ -4,9 +4,10 @@ A name goes through: transliteration to Latin (anyascii; Han one syllable per ch
 pinyin words split and join like Latin ones), case and diacritic folding (with the German
 ä/ö/ü → ae/oe/ue convention folded back), removal of legal forms in many languages (a long
 legal word also with a typo), and a "skeleton" that folds common romanisation variants (kh→h,
-ts/tz/cz→c, sch/sh→s, ph→f, y/j→i, w→v, ou→u, doubled letters). Keys for candidate lookup and features for scoring are derived
-from the skeleton tokens; the unfolded words (raw) are kept too, to compare two names written in
-the same script, where there is no romanisation variant to fold.
+ts/tz/cz→c, sch/sh→s, ph→f, y/j→i, w→v, ou→u, doubled letters). Keys for candidate lookup and
+features for scoring are derived from the skeleton tokens; the unfolded words (raw) are kept
+too, to compare two names written in the same script, where there is no romanisation variant
+to fold.
 """
 from __future__ import annotations
 
@@ -24,9 +25,26 @@ from rapidfuzz.distance import OSA
 # Legal forms, written as the words they become after transliteration and folding, joined
 # without spaces so "L.L.C.", "l l c" and "LLC", or "you xian gong si" and "youxian gongsi"
 # (有限公司) are all recognised. A legal form never creates nor prevents a match: it is removed.
-LEGAL_FORMS_TEXT = ["llc", "limitedliabilitycompany", "limitedliabilityco", "ltd", "limited", "colimited", "coltd", "companylimited", "company", "co", "corp", "corporation", "inc", "incorporated", "plc", "llp", "lp", "pllc", "pc", "ooo", "oao", "zao", "pao", "ao", "tov", "pat", "prat", "tdv", "ip", "ooobshchestvosogranichennoiotvetstvennostiu", "obshchestvosogranichennoyotvetstvennostyu", "obshchestvosogranichennoiotvetstvennostyu", "aktsionernoeobshchestvo", "aktsionernoyeobshchestvo", "publichnoeaktsionernoeobshchestvo", "jsc", "ojsc", "cjsc", "pjsc", "jointstockcompany", "publicjointstockcompany", "closedjointstockcompany", "openjointstockcompany", "gmbh", "mbh", "ag", "kg", "ohg", "ug", "gmbhcokg", "gmbhundcokg", "cokg", "kgaa", "ev", "se", "sa", "sas", "sasu", "sarl", "eurl", "snc", "sca", "sl", "slu", "sau", "srl", "spa", "sapa", "snc", "scarl", "ltda", "sac", "saa", "sadecv", "sdeoril", "bv", "nv", "vof", "cv", "bvba", "sprl", "ab", "aktiebolag", "as", "asa", "aps", "oy", "oyj", "hf", "sro", "as", "kft", "zrt", "nyrt", "doo", "dd", "ad", "ead", "ood", "eood", "sp", "spzoo", "spzoo", "spolkazoo", "sk", "ska", "kk", "gk", "yk", "youxiangongsi", "youxian", "gongsi", "gufenyouxiangongsi", "jituan", "youxianzerengongsi", "zerengongsi", "chushikihoesa", "jusikhoesa", "yuhanhoesa", "sharika", "sharikat", "sherket", "shrk", "shrkh", "shrkt", "mhdwd", "dhmm", "mhdwdh", "wll", "anonimsirketi", "as", "ltdsti", "sti", "ae", "epe", "oe", "ike", "pte", "pty", "bhd", "sdn", "sdnbhd", "tbk", "pt", "cv",
+LEGAL_FORMS_TEXT = ["llc", "limitedliabilitycompany", "limitedliabilityco", "ltd", "limited", "colimited", "coltd",
+                    "companylimited", "company", "co", "corp", "corporation", "inc", "incorporated", "plc", "llp",
+                    "lp", "pllc", "pc", "ooo", "oao", "zao", "pao", "ao", "tov", "pat", "prat", "tdv", "ip",
+                    "ooobshchestvosogranichennoiotvetstvennostiu", "obshchestvosogranichennoyotvetstvennostyu",
+                    "obshchestvosogranichennoiotvetstvennostyu", "aktsionernoeobshchestvo",
+                    "aktsionernoyeobshchestvo", "publichnoeaktsionernoeobshchestvo", "jsc", "ojsc", "cjsc", "pjsc",
+                    "jointstockcompany", "publicjointstockcompany", "closedjointstockcompany",
+                    "openjointstockcompany", "gmbh", "mbh", "ag", "kg", "ohg", "ug", "gmbhcokg", "gmbhundcokg",
+                    "cokg", "kgaa", "ev", "se", "sa", "sas", "sasu", "sarl", "eurl", "snc", "sca", "sl", "slu", "sau",
+                    "srl", "spa", "sapa", "snc", "scarl", "ltda", "sac", "saa", "sadecv", "sdeoril", "bv", "nv",
+                    "vof", "cv", "bvba", "sprl", "ab", "aktiebolag", "as", "asa", "aps", "oy", "oyj", "hf", "sro",
+                    "as", "kft", "zrt", "nyrt", "doo", "dd", "ad", "ead", "ood", "eood", "sp", "spzoo", "spzoo",
+                    "spolkazoo", "sk", "ska", "kk", "gk", "yk", "youxiangongsi", "youxian", "gongsi",
+                    "gufenyouxiangongsi", "jituan", "youxianzerengongsi", "zerengongsi", "chushikihoesa",
+                    "jusikhoesa", "yuhanhoesa", "sharika", "sharikat", "sherket", "shrk", "shrkh", "shrkt", "mhdwd",
+                    "dhmm", "mhdwdh", "wll", "anonimsirketi", "as", "ltdsti", "sti", "ae", "epe", "oe", "ike", "pte",
+                    "pty", "bhd", "sdn", "sdnbhd", "tbk", "pt", "cv",
                     # 集团有限公司 as national files write it: "Group" alone is a word of the name.
-                    "groupcoltd", "groupcolimited", "groupcompanylimited", "grouplimited", "groupltd", "jituanyouxiangongsi"]
+                    "groupcoltd", "groupcolimited", "groupcompanylimited", "grouplimited", "groupltd",
+                    "jituanyouxiangongsi"]
 
 
 def _nfkd_strip(text: str) -> str:
@@ -257,7 +275,7 @@ def index_keys(name: NormalName) -> set[str]:
     typos still meet a key)."""
     keys: set[str] = set()
     toks = name.tokens
-    for tok, raw in zip(toks, name.raw):
+    for tok, raw in zip(toks, name.raw, strict=True):
         if len(tok) >= 2:
             keys.add(f"w:{tok}")
         # Codes of two letters or fewer (Ivan → ifn is fine, Ali → l is not) select nothing.

@@ -6,7 +6,8 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 # CommonMark without raw HTML; tables and strikethrough as GFM has them.
-_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(["table", "strikethrough"])
+_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+_renderer.enable(["table", "strikethrough"])
 
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
@@ -24,7 +25,8 @@ def _link_attributes(attrs: dict, new: bool = False) -> dict:  # type: ignore[ty
 
 _cleaner = bleach.Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
                           strip=True, strip_comments=True,
-                          filters=[lambda source: bleach.linkifier.LinkifyFilter(source, callbacks=[_link_attributes], parse_email=False)])
+                          filters=[lambda source: bleach.linkifier.LinkifyFilter(source, callbacks=[_link_attributes],
+                                                                                 parse_email=False)])
 
 
 def render(text: str) -> Markup:
