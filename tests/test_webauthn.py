@@ -18,7 +18,7 @@ from portal.api import tokens
 from portal.auth.webauthn import relying_party
 from portal.extensions import db
 from portal.models import AuditEntry, Country, User, UserSession, WebAuthnChallenge, WebAuthnCredential
-from tests.conftest import CSRF_PATTERN, PASSWORD, Account, flash_errors, load_user, post_form, sign_in
+from tests.conftest import CSRF_PATTERN, Account, flash_errors, load_user, post_form, sign_in
 from tests.webauthn_soft import SoftKey, page_options
 
 GENERIC = "The e-mail address, password or code is not right."
@@ -98,7 +98,8 @@ def test_register_a_key_and_sign_in_with_it(app: Flask, enrolled: Any) -> None:
     [stored] = keys_of(app, account.id)
     assert stored.credential_id == key.credential_id and stored.name == "Blue key" and stored.sign_count == 0
     assert key.user_handle == account.id.bytes
-    assert audit_rows(app, "mfa.key_registered") == [(str(account.id), {"key_id": str(stored.id), "user_verified": True})]
+    assert audit_rows(app, "mfa.key_registered") == [
+        (str(account.id), {"key_id": str(stored.id), "user_verified": True})]
 
     client = app.test_client()
     response = key_step(app, client, account, key)
@@ -116,7 +117,8 @@ def test_a_registration_answer_for_another_origin_or_rp_is_refused(app: Flask, m
     account = make_user()
     client = login_as(app.test_client(), account)
     response = register(app, client, answer_origin="https://portal.example.evil")
-    assert response.status_code == 200 and "The key did not answer the portal&#39;s request" in response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "The key did not answer the portal&#39;s request" in response.get_data(as_text=True)
     page = client.get("/account/keys").get_data(as_text=True)
     wrong_rp = SoftKey().create(page_options(page, "create"), origin(app), rp_id="evil.example")
     response = client.post("/account/keys", data={"csrf_token": csrf(page), "name": "Key", "credential": wrong_rp})
@@ -140,7 +142,7 @@ def test_a_registration_challenge_works_once(app: Flask, make_user: Any, login_a
 
 
 def test_one_credential_belongs_to_one_account(app: Flask, enrolled: Any, make_user: Any, login_as: Any) -> None:
-    alice, key = enrolled()
+    _alice, key = enrolled()
     bob = make_user()
     response = register(app, login_as(app.test_client(), bob), key.clone(5))
     assert response.status_code == 200 and "This key is already registered." in response.get_data(as_text=True)
@@ -303,7 +305,7 @@ def test_remove_a_key(app: Flask, enrolled: Any, make_user: Any, login_as: Any) 
 
 def test_mfa_reset_clears_keys_and_ends_sessions_and_tokens(app: Flask, enrolled: Any, make_user: Any,
                                                             login_as: Any) -> None:
-    account, key = enrolled("spoc", "DK")
+    account, _key = enrolled("spoc", "DK")
     laptop = login_as(app.test_client(), account)
     assert register(app, laptop, SoftKey(), "Second").status_code == 302
     with app.app_context():

@@ -241,7 +241,8 @@ def verify_login(
                                                               WebAuthnCredential.credential_id == parsed.raw_id))
     handle = parsed.response.user_handle if parsed is not None else None
     verified = None
-    if expected is not None and key is not None and (not handle or bytes(handle) == user.id.bytes):
+    handle_matches = not handle or bytes(handle) == user.id.bytes
+    if parsed is not None and expected is not None and key is not None and handle_matches:
         try:
             verified = webauthn.verify_authentication_response(
                 credential=parsed, expected_challenge=expected, expected_rp_id=rp.id, expected_origin=rp.origin,

@@ -53,7 +53,8 @@ def login_key() -> Any:
         _refused()
         return redirect(url_for("auth.login_mfa"))
     try:
-        token = webauthn.verify_login(db.session, user, challenge_id=challenge_id, credential=form.credential.data or "",
+        token = webauthn.verify_login(db.session, user, challenge_id=challenge_id,
+                                      credential=form.credential.data or "",
                                       ip=request.remote_addr, agent=request.user_agent.string)
     except service.AuthError as error:
         _refused(str(error))

@@ -201,8 +201,9 @@ def test_a_key_of_another_user_is_refused(portal: str, live_server: LiveServer, 
     form = page.locator("form[data-webauthn=get]")
     options = form.get_attribute("data-options")
     assert b64url(bob_key.credential_id) in options
-    form.evaluate("(f, id) => { const o = JSON.parse(f.dataset.options); o.allowCredentials = [{type: 'public-key', id}];"
-                  " f.dataset.options = JSON.stringify(o); }", b64url(alice_key.credential_id))
+    form.evaluate("(f, id) => { const o = JSON.parse(f.dataset.options);"
+                  " o.allowCredentials = [{type: 'public-key', id}]; f.dataset.options = JSON.stringify(o); }",
+                  b64url(alice_key.credential_id))
     posted: list[str] = []
     page.on("request", lambda r: posted.append(r.post_data or "") if r.url.endswith("/login/key") else None)
     page.get_by_role("button", name="Use my security key").click()
@@ -211,7 +212,8 @@ def test_a_key_of_another_user_is_refused(portal: str, live_server: LiveServer, 
     assert posted and "credential=" in posted[0]  # the assertion did reach the server, which refused it
     assert stored_keys(app, alice)[0].last_used_at is None
     assert ("login.failure", {"step": "webauthn", "failures": 1}) in audit_of(app, bob)
-    assert not any(details.get("step") == "webauthn" for action, details in audit_of(app, bob) if action == "mfa.verified")
+    assert not any(details.get("step") == "webauthn"
+                   for action, details in audit_of(app, bob) if action == "mfa.verified")
 
 
 def test_an_assertion_made_for_another_origin_is_refused(portal: str, live_server: LiveServer, live_user: Any,
@@ -235,7 +237,6 @@ def test_an_assertion_made_for_another_origin_is_refused(portal: str, live_serve
 
 def test_a_captured_assertion_cannot_be_replayed(portal: str, live_server: LiveServer, live_user: Any,
                                                  new_page: Any) -> None:
-    app = live_server.app
     account = live_user("officer", "EE")
     page = new_page()
     sign_in_with_code(page, portal, account)
