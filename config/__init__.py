@@ -7,6 +7,7 @@ starts, so a half-configured server refuses to run instead of running insecurely
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 from datetime import timedelta
 from typing import Any
 
@@ -171,6 +172,18 @@ def _coerce(current: Any, raw: str) -> Any:
     return raw
 
 
+def _check_webauthn(settings: dict[str, Any]) -> None:
+    """Browsers only use a key when the page's host is the RP id or below it, over HTTPS."""
+    origin = urlsplit(str(settings["WEBAUTHN_ORIGIN"]))
+    rp_id = str(settings["WEBAUTHN_RP_ID"]).lower()
+    host = (origin.hostname or "").lower()
+    if origin.scheme != "https" or origin.path not in ("", "/") or not (host == rp_id or host.endswith("." + rp_id)):
+        raise ConfigurationError(
+            "Refusing to start in production: WEBAUTHN_ORIGIN must be https://HOST[:PORT] where HOST is "
+            "WEBAUTHN_RP_ID or a name under it."
+        )
+
+
 def load_config(name: str | None, environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the settings mapping for `name`, apply environment overrides, validate."""
     environ = dict(os.environ if environ is None else environ)
@@ -200,4 +213,5 @@ def load_config(name: str | None, environ: dict[str, str] | None = None) -> dict
             raise ConfigurationError(
                 "Refusing to start in production: missing " + ", ".join(missing) + "."
             )
+        _check_webauthn(settings)
     return settings

@@ -181,6 +181,24 @@ def test_production_refuses_to_start_without_its_secrets(monkeypatch: pytest.Mon
     assert str(raised.value) == f"Refusing to start in production: missing {missing}."
 
 
+@pytest.mark.parametrize("origin, rp_id, accepted", [
+    ("https://portal.example", "portal.example", True),
+    ("https://echri.portal.example:8443", "portal.example", True),
+    ("http://portal.example", "portal.example", False),  # keys need a secure origin
+    ("https://portal.example.evil", "portal.example", False),
+    ("https://otherportal.example", "portal.example", False),
+    ("https://portal.example/login", "portal.example", False),
+])
+def test_production_checks_the_webauthn_origin_against_the_rp_id(origin: str, rp_id: str, accepted: bool) -> None:
+    settings = {"SECRET_KEY": "s", "DATABASE_URL": "sqlite://", "PORTAL_MASTER_KEY": "k",
+                "RATELIMIT_STORAGE_URI": "redis://r", "WEBAUTHN_ORIGIN": origin, "WEBAUTHN_RP_ID": rp_id}
+    if accepted:
+        assert config.load_config("production", settings)["WEBAUTHN_RP_ID"] == rp_id
+    else:
+        with pytest.raises(config.ConfigurationError, match="WEBAUTHN_ORIGIN must be https://HOST"):
+            config.load_config("production", settings)
+
+
 def test_unknown_configuration_name_is_refused() -> None:
     with pytest.raises(config.ConfigurationError, match="Unknown configuration 'staging'"):
         create_app("staging")
