@@ -161,7 +161,8 @@ def test_demo_seed_is_refused_in_production(app: Flask, monkeypatch: pytest.Monk
 @pytest.mark.parametrize("present, missing", [
     ({}, f"SECRET_KEY, DATABASE_URL, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE, {SHARED_LIMITS}, "
          "WEBAUTHN_RP_ID, WEBAUTHN_ORIGIN"),
-    ({"SECRET_KEY": "s" * 48, **WEBAUTHN}, f"DATABASE_URL, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE, {SHARED_LIMITS}"),
+    ({"SECRET_KEY": "s" * 48, **WEBAUTHN},
+     f"DATABASE_URL, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE, {SHARED_LIMITS}"),
     ({"DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k", "RATELIMIT_STORAGE_URI": "redis://r", **WEBAUTHN},
      "SECRET_KEY"),
     ({"SECRET_KEY": "s" * 48, "PORTAL_DATABASE_URL": "sqlite:///x.db", "PORTAL_RATELIMIT_STORAGE_URI": "redis://r",
