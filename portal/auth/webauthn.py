@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import webauthn
 from flask import current_app
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from webauthn.helpers import parse_authentication_credential_json, parse_registration_credential_json
 from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidJSONStructure, InvalidRegistrationResponse
@@ -167,7 +168,11 @@ def finish_registration(session: Session, actor: User, *, challenge_id: str | No
                              public_key=verified.credential_public_key, sign_count=verified.sign_count,
                              aaguid=verified.aaguid, name=name, created_at=now)
     session.add(key)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same key registered at this very moment by another request
+        session.rollback()
+        raise ValidationFailed("This key is already registered.", {"name": "This key is already registered."}) from None
     audit.record(session, "mfa.key_registered", actor=actor, target_type="user", target_id=actor.id,
                  details={"key_id": str(key.id), "user_verified": verified.user_verified})
     session.commit()
