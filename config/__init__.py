@@ -7,6 +7,7 @@ starts, so a half-configured server refuses to run instead of running insecurely
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +31,12 @@ class DefaultConfig:
     SMTP_PASSWORD: str | None = None
     SMTP_STARTTLS = False
     BASE_URL = "http://127.0.0.1:5000"
+    # WebAuthn (security keys and passkeys). The relying party id is the portal's host name
+    # (keys are bound to it) and the origin the exact scheme://host[:port] browsers show.
+    # Unset, both follow BASE_URL (development and tests); production requires both.
+    WEBAUTHN_RP_ID: str | None = None
+    WEBAUTHN_ORIGIN: str | None = None
+    WEBAUTHN_RP_NAME = "ECHRI Portal"
     # Machine clients' access tokens (OAuth2 client credentials): 15 minutes; never more than an hour.
     OAUTH2_TOKEN_SECONDS = 900
 
@@ -153,7 +160,7 @@ ENV_OVERRIDES = (
     "ATTACHMENT_S3_ENDPOINT_URL", "ATTACHMENT_S3_REGION", "ATTACHMENT_S3_ACCESS_KEY_ID",
     "ATTACHMENT_S3_SECRET_ACCESS_KEY", "ATTACHMENT_S3_PART_SIZE",
     "LOG_FORMAT", "METRICS_TOKEN", "METRICS_ALLOWED_IPS", "TRUSTED_PROXY_COUNT", "FORWARDED_ALLOW_IPS",
-    "API_MAX_JSON_BYTES",
+    "API_MAX_JSON_BYTES", "WEBAUTHN_RP_ID", "WEBAUTHN_ORIGIN",
 )
 
 
@@ -163,6 +170,18 @@ def _coerce(current: Any, raw: str) -> Any:
     if isinstance(current, int):
         return int(raw)
     return raw
+
+
+def _check_webauthn(settings: dict[str, Any]) -> None:
+    """Browsers only use a key when the page's host is the RP id or below it, over HTTPS."""
+    origin = urlsplit(str(settings["WEBAUTHN_ORIGIN"]))
+    rp_id = str(settings["WEBAUTHN_RP_ID"]).lower()
+    host = (origin.hostname or "").lower()
+    if origin.scheme != "https" or origin.path not in ("", "/") or not (host == rp_id or host.endswith("." + rp_id)):
+        raise ConfigurationError(
+            "Refusing to start in production: WEBAUTHN_ORIGIN must be https://HOST[:PORT] where HOST is "
+            "WEBAUTHN_RP_ID or a name under it."
+        )
 
 
 def load_config(name: str | None, environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -187,8 +206,12 @@ def load_config(name: str | None, environ: dict[str, str] | None = None) -> dict
         if str(settings.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory:"):
             # Limits counted in each process would multiply by the number of processes.
             missing.append("RATELIMIT_STORAGE_URI (a store all processes share, e.g. redis://)")
+        # Keys are bound to the relying party id: a guessed default would lock every key out
+        # after a move, so production names both (the origin is checked in every assertion).
+        missing += [key for key in ("WEBAUTHN_RP_ID", "WEBAUTHN_ORIGIN") if not settings.get(key)]
         if missing:
             raise ConfigurationError(
                 "Refusing to start in production: missing " + ", ".join(missing) + "."
             )
+        _check_webauthn(settings)
     return settings

@@ -43,6 +43,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal.attachments.api import bp as attachments_api_bp
     from portal.attachments.routes import bp as attachments_bp
     from portal.auth.routes import bp as auth_bp
+    from portal.auth.webauthn_routes import bp as webauthn_bp
     from portal.consultations.api import bp as consultations_api_bp
     from portal.consultations.routes import bp as consultations_bp
     from portal.countries.routes import bp as countries_bp
@@ -62,6 +63,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
                       keys_bp, attachments_bp, attachments_api_bp, meetings_bp, screening_bp, consultations_bp,
                       consultations_api_bp, oauth_bp, ops_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(webauthn_bp)
     notifications.init_app(app)
     oauth_server.init_app(app)
     guard.init_app(app)

@@ -43,6 +43,7 @@ PUBLIC_ENDPOINTS = frozenset({
     "auth.login",
     "auth.login_mfa",
     "auth.login_enrol",
+    "webauthn.login_key",  # the second step with a security key: needs the pending login of a right password
     "auth.forgot_password",
     "auth.reset_password",
     "auth.accept_invitation",
@@ -145,6 +146,28 @@ def assignable_roles(actor: User, target: User) -> list[Role]:
 
 def can_reset_mfa(actor: User, target: User) -> bool:
     return is_admin(actor) and actor.id != target.id and target.status is not UserStatus.DISABLED
+
+
+def webauthn_required(user: User) -> bool:
+    """Whether the user's state requires a security key or passkey at the second sign-in step."""
+    return user.country is not None and user.country.webauthn_required
+
+
+def may_sign_in_with_totp(user: User, *, has_key: bool) -> bool:
+    """TOTP stays the fallback, unless the user's state requires WebAuthn and the user has a key."""
+    return not (has_key and webauthn_required(user))
+
+
+def may_remove_last_key(user: User) -> bool:
+    """Removing one's last key in a state that requires them would quietly bring TOTP back."""
+    return not webauthn_required(user)
+
+
+def can_set_webauthn_requirement(actor: User, country: Country) -> bool:
+    """An administrator, or an active point of contact of that state."""
+    if actor.status is not UserStatus.ACTIVE:
+        return False
+    return is_admin(actor) or (actor.role is Role.SPOC and actor.country_code == country.code)
 
 
 def can_designate_poc(actor: User, target: User | None = None) -> bool:

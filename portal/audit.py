@@ -143,17 +143,17 @@ def _media_types() -> Iterable[str]:
 DETAIL_SHAPES: dict[str, Shape] = {
     # ids of rows (the row itself stays behind access.py)
     "item_id": _uuid, "denial_id": _uuid, "message_id": _uuid, "consultation_id": _uuid, "grant_notice_id": _uuid,
-    "meeting": _uuid, "agenda_item": _uuid, "delegate": _uuid, "comment": _uuid,
+    "meeting": _uuid, "key_id": _uuid, "agenda_item": _uuid, "delegate": _uuid, "comment": _uuid,
     "previous": _either(_uuid, lambda v: isinstance(v, str) and MASTER_KEY_ID_PATTERN.match(v) is not None),
     # counts, sizes and version numbers
     "version": _count, "sequence": _count, "position": _count, "size": _count, "length": _count,
     "failures": _count, "mails_queued": _count, "sessions_ended": _count, "api_tokens_revoked": _count,
-    "replaced": _count, "added": _count, "files": _count, "rows": _count, "signing_key_version": _count,
+    "replaced": _count, "keys_removed": _count, "added": _count, "files": _count, "rows": _count, "signing_key_version": _count,
     "parties": _count, "flagged": _count, "matches": _count, "days_before": _count, "messages": _count,
     "wraps": _count, "wraps_added": _count, "wraps_removed": _count, "hpke_version": _count,
     "signing_version": _count, "rewrapped_data_keys": _count, "rewrapped_private_keys": _count,
     # booleans
-    "head": _boolean, "sent": _boolean, "designated": _boolean, "include_inactive": _boolean,
+    "head": _boolean, "sent": _boolean, "required": _boolean, "user_verified": _boolean, "designated": _boolean, "include_inactive": _boolean,
     # dates and times
     "due": _date, "endorsed_on": _date, "review_date": _date, "deadline": _date, "locked_until": _datetime,
     "expires_at": _datetime,
@@ -165,7 +165,7 @@ DETAIL_SHAPES: dict[str, Shape] = {
     "from": _one_of(Role, UserStatus, CountryStatus), "to": _one_of(Role, UserStatus, CountryStatus),
     "topic": _one_of(AlertTopic), "mode": _one_of(DeliveryMode), "min_severity": _one_of(SEVERITIES),
     "categories": _list_of(_one_of(THREAT_CATEGORIES)), "media_type": _one_of(_media_types),
-    "step": _one_of({"password", "totp", "totp_enrolment"}), "reason": _one_of({"unknown account"}),
+    "step": _one_of({"password", "totp", "totp_enrolment", "webauthn"}), "reason": _one_of({"unknown account"}),
     "stage": _one_of({"download", "signature bundle"}), "database": _one_of({"sqlite", "postgresql"}),
     "store": _one_of({"local", "s3"}), "source": _one_of(ScreeningSource), "changed": _list_of(_one_of(FIELD_NAMES)),
     # the state of an account (account data administrators manage), never an item's audience

@@ -166,6 +166,27 @@ def test_can_reset_mfa_designate_and_register(u: Any) -> None:
     assert not any(access.can_view_audit_log(p) for p in (u.sec, u.dk_spoc))
 
 
+
+def test_webauthn_requirement_and_its_effect_on_totp(u: Any) -> None:
+    denmark, france = db.session.get(Country, "DK"), db.session.get(Country, "FR")
+    assert access.can_set_webauthn_requirement(u.admin, denmark)
+    assert access.can_set_webauthn_requirement(u.dk_spoc, denmark)
+    assert not access.can_set_webauthn_requirement(u.fr_spoc, denmark)  # another state's point of contact
+    assert not any(access.can_set_webauthn_requirement(p, denmark)
+                   for p in (u.dk_officer, u.dk_reader, u.sec, u.dk_spoc_disabled))
+    assert access.can_set_webauthn_requirement(u.fr_spoc, france)
+
+    denmark.webauthn_required = True
+    assert access.webauthn_required(u.dk_reader) and not access.webauthn_required(u.fr_reader)
+    assert not access.webauthn_required(u.admin)  # no state, no requirement
+    assert not access.may_sign_in_with_totp(u.dk_reader, has_key=True)
+    assert access.may_sign_in_with_totp(u.dk_reader, has_key=False)  # no key yet: codes still work
+    assert access.may_sign_in_with_totp(u.fr_reader, has_key=True)
+    assert not access.may_remove_last_key(u.dk_reader) and access.may_remove_last_key(u.fr_reader)
+    denmark.webauthn_required = False
+    assert access.may_sign_in_with_totp(u.dk_reader, has_key=True) and access.may_remove_last_key(u.dk_reader)
+
+
 # --- shared items -----------------------------------------------------------------------
 
 def _aud(**kwargs: Any) -> dict[str, Any]:

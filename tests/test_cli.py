@@ -20,8 +20,10 @@ from tests.conftest import PASSWORD, audit_actions, sign_in
 SECRET_LINE = re.compile(r"^totp-secret: ([A-Z2-7]{32})$", re.M)
 PRODUCTION_ENV = ("SECRET_KEY", "PORTAL_SECRET_KEY", "DATABASE_URL", "PORTAL_DATABASE_URL",
                   "PORTAL_MASTER_KEY", "PORTAL_MASTER_KEY_FILE", "PORTAL_CONFIG",
-                  "RATELIMIT_STORAGE_URI", "PORTAL_RATELIMIT_STORAGE_URI")
+                  "RATELIMIT_STORAGE_URI", "PORTAL_RATELIMIT_STORAGE_URI", "WEBAUTHN_RP_ID", "PORTAL_WEBAUTHN_RP_ID",
+                  "WEBAUTHN_ORIGIN", "PORTAL_WEBAUTHN_ORIGIN")
 SHARED_LIMITS = "RATELIMIT_STORAGE_URI (a store all processes share, e.g. redis://)"
+WEBAUTHN = {"WEBAUTHN_RP_ID": "portal.example", "WEBAUTHN_ORIGIN": "https://portal.example"}
 
 
 def invoke(app: Flask, *args: str, password: str | None = PASSWORD) -> Any:
@@ -144,7 +146,7 @@ def _production_env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
 def test_demo_seed_is_refused_in_production(app: Flask, monkeypatch: pytest.MonkeyPatch, redis_server: Any) -> None:
     _production_env(monkeypatch, SECRET_KEY="x" * 48, DATABASE_URL=app.config["DATABASE_URL"],
                     PORTAL_MASTER_KEY=base64.b64encode(os.urandom(32)).decode(),
-                    RATELIMIT_STORAGE_URI=redis_server.url)
+                    RATELIMIT_STORAGE_URI=redis_server.url, **WEBAUTHN)
     production = create_app("production")
     try:
         assert production.config["DEMO_DATA_ALLOWED"] is False
@@ -157,14 +159,20 @@ def test_demo_seed_is_refused_in_production(app: Flask, monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize("present, missing", [
-    ({}, f"SECRET_KEY, DATABASE_URL, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE, {SHARED_LIMITS}"),
-    ({"SECRET_KEY": "s" * 48}, f"DATABASE_URL, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE, {SHARED_LIMITS}"),
-    ({"DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k", "RATELIMIT_STORAGE_URI": "redis://r"}, "SECRET_KEY"),
-    ({"SECRET_KEY": "s" * 48, "PORTAL_DATABASE_URL": "sqlite:///x.db", "PORTAL_RATELIMIT_STORAGE_URI": "redis://r"},
-     "PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE"),
+    ({}, f"SECRET_KEY, DATABASE_URL, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE, {SHARED_LIMITS}, "
+         "WEBAUTHN_RP_ID, WEBAUTHN_ORIGIN"),
+    ({"SECRET_KEY": "s" * 48, **WEBAUTHN},
+     f"DATABASE_URL, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE, {SHARED_LIMITS}"),
+    ({"DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k", "RATELIMIT_STORAGE_URI": "redis://r", **WEBAUTHN},
+     "SECRET_KEY"),
+    ({"SECRET_KEY": "s" * 48, "PORTAL_DATABASE_URL": "sqlite:///x.db", "PORTAL_RATELIMIT_STORAGE_URI": "redis://r",
+      **WEBAUTHN}, "PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE"),
     # Limits counted in each process would not hold across several app processes.
     ({"SECRET_KEY": "s" * 48, "DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k",
-      "RATELIMIT_STORAGE_URI": "memory://"}, SHARED_LIMITS),
+      "RATELIMIT_STORAGE_URI": "memory://", **WEBAUTHN}, SHARED_LIMITS),
+    # Security keys are bound to the relying party id: production names it and the origin.
+    ({"SECRET_KEY": "s" * 48, "DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k",
+      "RATELIMIT_STORAGE_URI": "redis://r", "PORTAL_WEBAUTHN_ORIGIN": "https://portal.example"}, "WEBAUTHN_RP_ID"),
 ])
 def test_production_refuses_to_start_without_its_secrets(monkeypatch: pytest.MonkeyPatch,
                                                          present: dict[str, str], missing: str) -> None:
@@ -172,6 +180,24 @@ def test_production_refuses_to_start_without_its_secrets(monkeypatch: pytest.Mon
     with pytest.raises(config.ConfigurationError) as raised:
         create_app("production")
     assert str(raised.value) == f"Refusing to start in production: missing {missing}."
+
+
+@pytest.mark.parametrize("origin, rp_id, accepted", [
+    ("https://portal.example", "portal.example", True),
+    ("https://echri.portal.example:8443", "portal.example", True),
+    ("http://portal.example", "portal.example", False),  # keys need a secure origin
+    ("https://portal.example.evil", "portal.example", False),
+    ("https://otherportal.example", "portal.example", False),
+    ("https://portal.example/login", "portal.example", False),
+])
+def test_production_checks_the_webauthn_origin_against_the_rp_id(origin: str, rp_id: str, accepted: bool) -> None:
+    settings = {"SECRET_KEY": "s", "DATABASE_URL": "sqlite://", "PORTAL_MASTER_KEY": "k",
+                "RATELIMIT_STORAGE_URI": "redis://r", "WEBAUTHN_ORIGIN": origin, "WEBAUTHN_RP_ID": rp_id}
+    if accepted:
+        assert config.load_config("production", settings)["WEBAUTHN_RP_ID"] == rp_id
+    else:
+        with pytest.raises(config.ConfigurationError, match="WEBAUTHN_ORIGIN must be https://HOST"):
+            config.load_config("production", settings)
 
 
 def test_unknown_configuration_name_is_refused() -> None:

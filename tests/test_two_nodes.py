@@ -115,7 +115,8 @@ def cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     env = {**os.environ, "PORTAL_CONFIG": "production", "SECRET_KEY": secrets.token_urlsafe(48), "DATABASE_URL": url,
            "PORTAL_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
            "RATELIMIT_STORAGE_URI": redis.url, "LOGIN_ACCOUNT_RATE_LIMIT": f"{ACCOUNT_LIMIT} per hour",
-           "BASE_URL": "https://portal.example", "TRUSTED_PROXY_COUNT": "1", "FORWARDED_ALLOW_IPS": "127.0.0.1",
+           "BASE_URL": "https://portal.example", "WEBAUTHN_RP_ID": "portal.example",
+           "WEBAUTHN_ORIGIN": "https://portal.example", "TRUSTED_PROXY_COUNT": "1", "FORWARDED_ALLOW_IPS": "127.0.0.1",
            "MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp.port),
            "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "4", "GUNICORN_GRACEFUL_TIMEOUT": "3"}
     env.update({key: str(value) for key, value in s3.settings(s3.new_bucket()).items()})

@@ -12,6 +12,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from portal.auth import service, totp
+from portal.auth.webauthn_pages import second_step_context
 from portal.auth.forms import CodeForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from portal.auth.passwords import PasswordPolicyError
 from portal.extensions import db, limiter
@@ -129,7 +130,7 @@ def login_mfa() -> Any:
             _refused(str(error))
         else:
             return _finish_login(user, token)
-    return render_template("auth/code.html", form=form)
+    return render_template("auth/code.html", form=form, **second_step_context(user))
 
 
 def _enrol_page(user: User, form: CodeForm) -> str:

@@ -16,18 +16,22 @@ from flask import current_app, render_template
 from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from portal import audit, mail
+from portal import access, audit, mail
 from portal.auth import sessions, totp
 from portal.auth.passwords import Passwords
 from portal.models.base import UTCDateTime, rowcount, utcnow
 from portal.urls import external_url
 from portal.models.user import AccountToken, TokenPurpose, User, UserStatus
+from portal.models.webauthn import WebAuthnCredential
 
 GENERIC_LOGIN_ERROR = (
     "The e-mail address, password or code is not right. After several failed attempts, "
     "sign-in is paused for a while."
 )
 
+
+# Shown only after a right password: that the state wants a key is no secret to its own user.
+KEY_REQUIRED = "Your state requires you to sign in with your security key or passkey. Lost it? Ask an administrator."
 
 RESET_MAILS_PER_WINDOW = 3
 RESET_MAIL_WINDOW = timedelta(hours=1)
@@ -196,6 +200,10 @@ def verify_totp_login(
     now = now or utcnow()
     if user.totp_secret is None or user.totp_enrolled_at is None:
         raise AuthError(GENERIC_LOGIN_ERROR)
+    has_key = session.scalar(select(WebAuthnCredential.id).where(WebAuthnCredential.user_id == user.id).limit(1))
+    if not access.may_sign_in_with_totp(user, has_key=has_key is not None):
+        _refuse_unchecked(session, user, "totp")
+        raise AuthError(KEY_REQUIRED)
     attempt = _reserve_attempt(session, user, now, code_step=True)
     if attempt is None:
         _refuse_unchecked(session, user, "totp")

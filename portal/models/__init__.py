@@ -23,6 +23,7 @@ from portal.models.notification import (
 from portal.models.oauth import ClientAuthMethod, OAuthAssertionJti, OAuthClient, OAuthToken
 from portal.models.screening import DenialParty, DenialPartyKey, DenialPartyName, Screening, ScreeningSource
 from portal.models.user import AccountToken, Role, TokenPurpose, User, UserSession, UserStatus
+from portal.models.webauthn import ChallengePurpose, WebAuthnChallenge, WebAuthnCredential
 
 __all__ = [
     "AccountToken", "AlertTopic", "ApiToken", "DeliveryMode", "DigestCursor", "Notification", "OutboxMessage",
@@ -42,4 +43,6 @@ __all__ = [
     "GrantNotice",
     # machine clients
     "ClientAuthMethod", "OAuthAssertionJti", "OAuthClient", "OAuthToken",
+    # WebAuthn
+    "ChallengePurpose", "WebAuthnChallenge", "WebAuthnCredential",
 ]

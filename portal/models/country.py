@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, String
+from sqlalchemy import CheckConstraint, Date, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, str_enum, utcnow
@@ -26,6 +26,9 @@ class Country(Base):
     # Set when the state's status changes: its attachment wraps are re-synced by batch work
     # (the outbox worker or `keys sync-wraps`), never inside the web request that changed it.
     wraps_stale_since: Mapped[datetime | None]
+    # Set by the state's point of contact or an administrator: its users who have a security
+    # key or passkey must use it at the second sign-in step (TOTP codes stop working for them).
+    webauthn_required: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import access, audit
-from portal.auth import sessions
+from portal.auth import sessions, webauthn
 from portal.auth.service import issue_account_token, normalise_email, passwords, send_link_mail
 from portal.errors import Forbidden, NotFound, ValidationFailed
 from portal.models.base import utcnow
@@ -146,16 +146,18 @@ def change_role(session: Session, actor: User, target: User, role: Role) -> None
 
 
 def reset_mfa(session: Session, actor: User, target: User) -> sessions.Ended:
-    """Forget the account's authenticator (it enrols again at the next login); every session
-    ends and every API token is revoked."""
+    """Forget the account's authenticator app and its security keys (it enrols again at the next
+    login); every session ends and every API token is revoked."""
     if not access.can_reset_mfa(actor, target):
         raise Forbidden("You may not reset this account's two-step verification.")
     target.totp_secret = None
     target.totp_enrolled_at = None
     target.totp_last_counter = None
+    keys_removed = webauthn.clear_keys(session, target.id)
     ended = sessions.end_access(session, target.id, utcnow())
     audit.record(session, "mfa.reset", actor=actor, target_type="user", target_id=target.id,
-                 details={"sessions_ended": ended.sessions, "api_tokens_revoked": ended.api_tokens})
+                 details={"sessions_ended": ended.sessions, "api_tokens_revoked": ended.api_tokens,
+                          "keys_removed": keys_removed})
     session.commit()
     return ended
 

@@ -92,7 +92,7 @@ def test_mfa_reset_revokes_api_tokens(app: Flask, make_user: Any, login_as: Any,
     assert "Dana Dane&#39;s API tokens were revoked." in page
 
     assert api_status(app, token) == 401
-    assert audit_details(app, "mfa.reset", account.id) == {"sessions_ended": 0, "api_tokens_revoked": 1}
+    assert audit_details(app, "mfa.reset", account.id) == {"sessions_ended": 0, "api_tokens_revoked": 1, "keys_removed": 0}
 
 
 def test_disabling_revokes_api_tokens_and_enabling_brings_none_back(
