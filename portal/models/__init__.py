@@ -11,6 +11,7 @@ from portal.models.item import (
     DenialStatus, Item, ItemAudienceCountry, ItemCategory, ItemEvent, ItemEventKind, ItemKind,
     ItemStatus, ItemVersion, ItemVersionAudienceCountry, Tlp,
 )
+from portal.models.identity import IdentityBinding, StateIdentityProvider
 from portal.models.keys import SECRETARIAT_OWNER, KeyPurpose, StateKey
 from portal.models.meeting import (
     ActionItem, ActionKind, ActionStatus, AgendaItem, AgendaItemLink, AgendaVersion, Attendance, CalendarToken,
@@ -42,4 +43,6 @@ __all__ = [
     "GrantNotice",
     # machine clients
     "ClientAuthMethod", "OAuthAssertionJti", "OAuthClient", "OAuthToken",
+    # single sign-on
+    "IdentityBinding", "StateIdentityProvider",
 ]
