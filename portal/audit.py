@@ -180,6 +180,7 @@ DETAIL_SHAPES: dict[str, Shape] = {
     # single sign-on: the multi-factor values a state accepts, where its client secret lives
     "mfa_amr": _list_of(_pattern(CLAIM_VALUE_PATTERN)), "mfa_acr": _list_of(_pattern(CLAIM_VALUE_PATTERN)),
     "secret_source": _one_of({"environment", "sealed"}), "mfa_by_idp": _boolean, "bindings_removed": _count,
+    "enabled": _boolean,
 }
 
 

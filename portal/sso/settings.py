@@ -137,12 +137,13 @@ def save_provider(session: Session, actor: User, code: str, payload: dict[str, A
     provider = existing or StateIdentityProvider(country_code=code, created_at=utcnow())
     changed: list[str] = []
     removed = 0
+    old_issuer = existing.issuer if existing is not None else None
     for field in ("issuer", "client_id", "email_claim", "mfa_amr", "mfa_acr", "enabled"):
         if existing is None or getattr(provider, field) != values[field]:
             changed.append(field)
             setattr(provider, field, values[field])
-    if existing is not None and "issuer" in changed:
-        removed = _remove_bindings(session, code, existing.issuer)
+    if old_issuer is not None and "issuer" in changed:
+        removed = _remove_bindings(session, code, old_issuer)
     if values["secret_source"] == "environment":
         if provider.secret_env != values["secret_env"]:
             changed.append("client_secret")
