@@ -39,8 +39,8 @@ def open_client_secret(provider: StateIdentityProvider, master: KeyProvider) -> 
 def reseal_all(session: Session, old: KeyProvider, new: KeyProvider) -> int:
     """Re-seal every sealed client secret from the old master key to the new one (no commit)."""
     count = 0
-    for provider in session.scalars(select(StateIdentityProvider).where(StateIdentityProvider.secret_sealed.is_not(None))
-                                    .order_by(StateIdentityProvider.country_code)):
+    query = select(StateIdentityProvider).where(StateIdentityProvider.secret_sealed.is_not(None))
+    for provider in session.scalars(query.order_by(StateIdentityProvider.country_code)):
         seal_client_secret(provider, open_client_secret(provider, old), new)
         count += 1
     session.flush()
