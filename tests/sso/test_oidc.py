@@ -356,3 +356,15 @@ def test_master_key_rotation_reseals_the_client_secret(app: Flask, idp: OidcProv
         assert settings.client_secret(provider) == SECRET
         db.session.remove()
     assert Path(app.instance_path, "master.key").exists()
+
+
+@pytest.mark.parametrize("issuer", ["http://127.0.0.1:1", "{idp}/"], ids=["unreachable", "discovery-names-another"])
+def test_an_unusable_provider_is_unavailable_not_a_refusal(app: Flask, client: FlaskClient, idp: OidcProvider,
+                                                           make_user: Any, officer: Account, issuer: str) -> None:
+    # Nothing listens on port 1; and a discovery document must name exactly the configured issuer
+    # (here the administrator typed a trailing slash the provider does not use).
+    attach(app, make_user, issuer.format(idp=idp.issuer))
+    response = client.get("/login/sso/DK")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert any("not available" in m for m in flash_errors(client.get("/login")))
+    assert audit_entries(app, "login.") == []
