@@ -368,3 +368,18 @@ def test_an_unusable_provider_is_unavailable_not_a_refusal(app: Flask, client: F
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     assert any("not available" in m for m in flash_errors(client.get("/login")))
     assert audit_entries(app, "login.") == []
+
+
+def test_repeated_subject_mismatches_lock_the_account_like_wrong_passwords(
+        app: Flask, client: FlaskClient, idp: OidcProvider, make_user: Any, officer: Account) -> None:
+    attach(app, make_user, idp.issuer, mfa_amr="hwk")
+    idp.set_user("dk-owner", {"email": officer.email, "amr": ["hwk"]})
+    assert sso(client, idp, "dk-owner").headers["Location"] == "/"
+    idp.set_user("dk-intruder", {"email": officer.email, "amr": ["hwk"]})
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        intruder = FlaskClient(app, app.response_class, use_cookies=True)
+        refused(sso(intruder, idp, "dk-intruder"), intruder)
+    assert [e.action for e in audit_entries(app, "login.locked")] == ["login.locked"]
+    # Locked: even the bound subject must wait, as after wrong passwords.
+    owner = FlaskClient(app, app.response_class, use_cookies=True)
+    refused(sso(owner, idp, "dk-owner"), owner)
