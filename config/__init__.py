@@ -39,6 +39,9 @@ class DefaultConfig:
     WEBAUTHN_RP_NAME = "ECHRI Portal"
     # Machine clients' access tokens (OAuth2 client credentials): 15 minutes; never more than an hour.
     OAUTH2_TOKEN_SECONDS = 900
+    # Single sign-on: an identity provider's issuer must use https, except one on this machine
+    # (http://localhost, 127.0.0.1) while developing and testing; never in production.
+    SSO_ALLOW_HTTP_LOOPBACK = True
 
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
@@ -141,6 +144,7 @@ class ProductionConfig(DefaultConfig):
     SESSION_COOKIE_NAME = "__Host-echri_session"
     HSTS = True
     LOG_FORMAT = "json"
+    SSO_ALLOW_HTTP_LOOPBACK = False
 
 
 CONFIGS: dict[str, type[DefaultConfig]] = {

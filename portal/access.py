@@ -24,6 +24,7 @@ from portal.models.item import (
     DENIAL_TRANSITIONS, ITEM_TRANSITIONS, DenialStatus, Item, ItemAudienceCountry, ItemEvent, ItemKind, ItemStatus,
     ItemStep, ItemVersion, ItemVersionAudienceCountry, Tlp,
 )
+from portal.models.identity import StateIdentityProvider
 from portal.models.keys import SECRETARIAT_OWNER
 from portal.models.meeting import (
     MEETING_TRANSITIONS, ActionItem, AgendaVersion, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
@@ -47,6 +48,10 @@ PUBLIC_ENDPOINTS = frozenset({
     "auth.forgot_password",
     "auth.reset_password",
     "auth.accept_invitation",
+    # single sign-on through a state's identity provider: choose the state, go there, come back
+    "sso.choose",
+    "sso.start",
+    "sso.callback",
     "meetings.calendar_feed",  # calendar clients do not sign in: the private token in the URL authenticates
     # OAuth2 for machine clients: the client authenticates itself (secret or signed assertion)
     "oauth.token",
@@ -426,6 +431,17 @@ def notifications_filter(user: User) -> ColumnElement[bool]:
 
 def can_view_audit_log(actor: User) -> bool:
     return is_admin(actor)
+
+
+def can_manage_identity_providers(actor: User) -> bool:
+    """Administrators attach a state's OpenID Connect provider (it vouches for that state's people)."""
+    return is_admin(actor) and not is_machine(actor)
+
+
+def can_sign_in_through(user: User, provider: StateIdentityProvider) -> bool:
+    """A state's identity provider signs in only that state's own active accounts, while enabled."""
+    return (provider.enabled and user.status is UserStatus.ACTIVE and user.role.belongs_to_state
+            and user.country_code == provider.country_code)
 
 
 # --- attachments ----------------------------------------------------------------------

@@ -71,7 +71,11 @@ MAX_LIST = 64
 FIELD_NAMES = frozenset({
     "kind", "title", "description", "timezone", "starts_at", "ends_at", "registration_deadline", "venue",
     "online_url", "invite_all_subscribing", "invite_observers", "states", "name", "status", "endorsed_on",
+    # a state's identity provider (single sign-on)
+    "issuer", "client_id", "client_secret", "email_claim", "mfa_amr", "mfa_acr", "enabled",
 })
+# `amr`/`acr` values an administrator accepts as multi-factor: short tokens or URIs, not prose.
+CLAIM_VALUE_PATTERN = re.compile(r"^[A-Za-z0-9_.:/#-]{1,200}$")
 
 
 def _uuid(value: object) -> bool:
@@ -165,7 +169,8 @@ DETAIL_SHAPES: dict[str, Shape] = {
     "from": _one_of(Role, UserStatus, CountryStatus), "to": _one_of(Role, UserStatus, CountryStatus),
     "topic": _one_of(AlertTopic), "mode": _one_of(DeliveryMode), "min_severity": _one_of(SEVERITIES),
     "categories": _list_of(_one_of(THREAT_CATEGORIES)), "media_type": _one_of(_media_types),
-    "step": _one_of({"password", "totp", "totp_enrolment", "webauthn"}), "reason": _one_of({"unknown account"}),
+    "step": _one_of({"password", "totp", "totp_enrolment", "webauthn", "oidc"}),
+    "reason": _one_of({"unknown account", "other state", "subject mismatch", "email not verified", "token refused"}),
     "stage": _one_of({"download", "signature bundle"}), "database": _one_of({"sqlite", "postgresql"}),
     "store": _one_of({"local", "s3"}), "source": _one_of(ScreeningSource), "changed": _list_of(_one_of(FIELD_NAMES)),
     # the state of an account (account data administrators manage), never an item's audience
@@ -174,6 +179,10 @@ DETAIL_SHAPES: dict[str, Shape] = {
     "client_id": _pattern(CLIENT_ID_PATTERN), "scopes": _list_of(_pattern(SCOPE_PATTERN)),
     "auth_method": _one_of({"client_secret_basic", "private_key_jwt"}), "endpoint": _pattern(ENDPOINT_PATTERN),
     "method": _one_of({"GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"}), "http_status": _count,
+    # single sign-on: the multi-factor values a state accepts, where its client secret lives
+    "mfa_amr": _list_of(_pattern(CLAIM_VALUE_PATTERN)), "mfa_acr": _list_of(_pattern(CLAIM_VALUE_PATTERN)),
+    "secret_source": _one_of({"environment", "sealed"}), "mfa_by_idp": _boolean, "bindings_removed": _count,
+    "enabled": _boolean,
 }
 
 

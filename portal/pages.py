@@ -117,5 +117,7 @@ def _nav_items() -> list[tuple[str, str]]:
         items.append((url_for("users.index"), "Users"))
     if access.can_view_audit_log(current_user):
         items.append((url_for("admin.audit_log"), "Audit log"))
+    if access.can_manage_identity_providers(current_user):
+        items.append((url_for("sso.admin_index"), "Single sign-on"))
     items.append((url_for("account.profile"), "Your account"))
     return items

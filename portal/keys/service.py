@@ -28,6 +28,7 @@ from portal.crypto.keyprovider import (
     DEFAULT_KEY_FILENAME, EnvKeyProvider, FileKeyProvider, KeyProvider, decode_master_key, provider_from_config,
 )
 from portal.crypto.wrap import attachment_info, unwrap_data_key, wrap_data_key
+from portal.keys import sealed
 from portal.models.attachment import AttachmentKeyWrap
 from portal.models.base import utcnow
 from portal.models.country import Country
@@ -231,6 +232,7 @@ def rewrap_private_keys(session: Session, old: KeyProvider, new: KeyProvider) ->
         key.master_key_id = new_id
         count += 1
     session.flush()
+    sealed.reseal_all(session, old, new)  # sealed settings move with the keys, in the same transaction
     return count
 
 

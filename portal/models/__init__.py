@@ -11,6 +11,7 @@ from portal.models.item import (
     DenialStatus, Item, ItemAudienceCountry, ItemCategory, ItemEvent, ItemEventKind, ItemKind,
     ItemStatus, ItemVersion, ItemVersionAudienceCountry, Tlp,
 )
+from portal.models.identity import IdentityBinding, StateIdentityProvider
 from portal.models.keys import SECRETARIAT_OWNER, KeyPurpose, StateKey
 from portal.models.meeting import (
     ActionItem, ActionKind, ActionStatus, AgendaItem, AgendaItemLink, AgendaVersion, Attendance, CalendarToken,
@@ -45,4 +46,6 @@ __all__ = [
     "ClientAuthMethod", "OAuthAssertionJti", "OAuthClient", "OAuthToken",
     # WebAuthn
     "ChallengePurpose", "WebAuthnChallenge", "WebAuthnCredential",
+    # single sign-on
+    "IdentityBinding", "StateIdentityProvider",
 ]
