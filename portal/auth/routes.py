@@ -23,7 +23,7 @@ bp = Blueprint("auth", __name__)
 PENDING_LOGIN_SECONDS = 300  # between a right password and the second factor
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site relative paths: never an open redirect."""
     # Browsers drop tabs and newlines inside URLs ("/\t/evil" becomes "//evil"), and a
     # newline cannot go into a header at all: refuse any whitespace or control character.
@@ -87,7 +87,7 @@ def _pending_user() -> User | None:
 
 
 def _finish_login(user: User, token: str) -> Response:
-    next_url = _safe_next(session.get("pending_login", {}).get("next"))
+    next_url = safe_next(session.get("pending_login", {}).get("next"))
     session.clear()  # a fresh session at login: nothing from before sign-in carries over
     session["sid"] = token
     login_user(user)

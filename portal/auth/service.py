@@ -67,7 +67,7 @@ class Attempt:
     code_claim: datetime | None  # the code step's claim on the account, released after the check
 
 
-def _reserve_attempt(session: Session, user: User, now: datetime, *, code_step: bool = False) -> Attempt | None:
+def reserve_attempt(session: Session, user: User, now: datetime, *, code_step: bool = False) -> Attempt | None:
     """Count one attempt in SQL before the factor is checked; None when the account may not try now.
 
     One atomic UPDATE does the counting (no read-modify-write on a loaded object), so whatever
@@ -115,7 +115,7 @@ def _release_code_claim(session: Session, attempt: Attempt) -> None:
         )
 
 
-def _refuse_unchecked(session: Session, user: User, step: str) -> None:
+def refuse_unchecked(session: Session, user: User, step: str) -> None:
     """Audit an attempt refused without a check (locked, not active, or a code check under way).
 
     Its details carry no `failures` count: that is how the log tells checked attempts apart.
@@ -125,7 +125,7 @@ def _refuse_unchecked(session: Session, user: User, step: str) -> None:
     session.commit()
 
 
-def _register_failure(session: Session, user: User, attempt: Attempt, step: str) -> None:
+def register_failure(session: Session, user: User, attempt: Attempt, step: str) -> None:
     """Audit a checked, wrong attempt (already counted when it was reserved)."""
     details: dict[str, Any] = {"step": step, "failures": attempt.number}
     _release_code_claim(session, attempt)
@@ -139,7 +139,7 @@ def _register_failure(session: Session, user: User, attempt: Attempt, step: str)
     session.commit()
 
 
-def _give_back(session: Session, attempt: Attempt) -> None:
+def give_back_attempt(session: Session, attempt: Attempt) -> None:
     """A right password is not a failure: return its reserved attempt (not committed)."""
     if attempt.lock is not None:
         # It took the last slot and locked the account: lift exactly that lock, leaving one
@@ -162,15 +162,15 @@ def check_password(session: Session, email: str, password: str, now: datetime | 
         audit.record(session, "login.failure", details={"step": "password", "reason": "unknown account"})
         session.commit()
         raise AuthError(GENERIC_LOGIN_ERROR)
-    attempt = _reserve_attempt(session, user, now)
+    attempt = reserve_attempt(session, user, now)
     if attempt is None:
         passwords().verify(None, password)
-        _refuse_unchecked(session, user, "password")
+        refuse_unchecked(session, user, "password")
         raise AuthError(GENERIC_LOGIN_ERROR)
     if not passwords().verify(user.password_hash, password):
-        _register_failure(session, user, attempt, "password")
+        register_failure(session, user, attempt, "password")
         raise AuthError(GENERIC_LOGIN_ERROR)
-    _give_back(session, attempt)
+    give_back_attempt(session, attempt)
     assert user.password_hash is not None
     if passwords().needs_rehash(user.password_hash):
         user.password_hash = passwords().hash(password)
@@ -178,7 +178,7 @@ def check_password(session: Session, email: str, password: str, now: datetime | 
     return user
 
 
-def _complete_login(session: Session, user: User, now: datetime, ip: str | None, agent: str | None) -> str:
+def complete_login(session: Session, user: User, now: datetime, ip: str | None, agent: str | None) -> str:
     # Both factors were right: the attempt budget starts again and the code claim ends.
     session.execute(
         update(User).where(User.id == user.id)
@@ -202,18 +202,18 @@ def verify_totp_login(
         raise AuthError(GENERIC_LOGIN_ERROR)
     has_key = session.scalar(select(WebAuthnCredential.id).where(WebAuthnCredential.user_id == user.id).limit(1))
     if not access.may_sign_in_with_totp(user, has_key=has_key is not None):
-        _refuse_unchecked(session, user, "totp")
+        refuse_unchecked(session, user, "totp")
         raise AuthError(KEY_REQUIRED)
-    attempt = _reserve_attempt(session, user, now, code_step=True)
+    attempt = reserve_attempt(session, user, now, code_step=True)
     if attempt is None:
-        _refuse_unchecked(session, user, "totp")
+        refuse_unchecked(session, user, "totp")
         raise AuthError(GENERIC_LOGIN_ERROR)
     session.refresh(user)  # the secret and last counter as they are now, not as first loaded
     step = None
     if user.totp_secret is not None and user.totp_enrolled_at is not None:
         step = totp.matching_step(user.totp_secret, code, now, user.totp_last_counter)
     if step is None:
-        _register_failure(session, user, attempt, "totp")
+        register_failure(session, user, attempt, "totp")
         raise AuthError(GENERIC_LOGIN_ERROR)
     # Compare-and-set so two requests racing with the same code cannot both succeed.
     claimed = rowcount(session.execute(
@@ -225,11 +225,11 @@ def verify_totp_login(
     ))
     if not claimed:
         session.rollback()
-        _register_failure(session, user, attempt, "totp")
+        register_failure(session, user, attempt, "totp")
         raise AuthError(GENERIC_LOGIN_ERROR)
     session.expire(user, ["totp_last_counter"])
     audit.record(session, "mfa.verified", actor=user, target_type="user", target_id=user.id)
-    return _complete_login(session, user, now, ip, agent)
+    return complete_login(session, user, now, ip, agent)
 
 
 def pending_enrolment_secret(session: Session, user: User) -> str:
@@ -251,16 +251,16 @@ def confirm_enrolment(
     now = now or utcnow()
     if user.totp_enrolled_at is not None or user.totp_secret is None:
         raise AuthError(GENERIC_LOGIN_ERROR)
-    attempt = _reserve_attempt(session, user, now, code_step=True)
+    attempt = reserve_attempt(session, user, now, code_step=True)
     if attempt is None:
-        _refuse_unchecked(session, user, "totp_enrolment")
+        refuse_unchecked(session, user, "totp_enrolment")
         raise AuthError(GENERIC_LOGIN_ERROR)
     session.refresh(user)
     step = None
     if user.totp_enrolled_at is None and user.totp_secret is not None:
         step = totp.matching_step(user.totp_secret, code, now, user.totp_last_counter)
     if step is None:
-        _register_failure(session, user, attempt, "totp_enrolment")
+        register_failure(session, user, attempt, "totp_enrolment")
         raise AuthError("That code is not right. Check the time on your device and try the next code.")
     claimed = rowcount(session.execute(
         update(User).where(User.id == user.id, User.totp_enrolled_at.is_(None))
@@ -269,11 +269,11 @@ def confirm_enrolment(
     ))
     if not claimed:
         session.rollback()
-        _register_failure(session, user, attempt, "totp_enrolment")
+        register_failure(session, user, attempt, "totp_enrolment")
         raise AuthError(GENERIC_LOGIN_ERROR)
     session.expire(user, ["totp_last_counter", "totp_enrolled_at"])
     audit.record(session, "mfa.enrolled", actor=user, target_type="user", target_id=user.id)
-    return _complete_login(session, user, now, ip, agent)
+    return complete_login(session, user, now, ip, agent)
 
 
 def logout(session: Session, user: User, token: str) -> None:

@@ -228,9 +228,9 @@ def verify_login(
     (a cloned authenticator)."""
     now = now or utcnow()
     rp = _rp()
-    attempt = service._reserve_attempt(session, user, now, code_step=True)
+    attempt = service.reserve_attempt(session, user, now, code_step=True)
     if attempt is None:
-        service._refuse_unchecked(session, user, "webauthn")
+        service.refuse_unchecked(session, user, "webauthn")
         raise service.AuthError(service.GENERIC_LOGIN_ERROR)
     expected = _take_challenge(session, user, ChallengePurpose.AUTHENTICATE, challenge_id, now)
     session.commit()  # spent, whatever the outcome
@@ -257,7 +257,7 @@ def verify_login(
         except (InvalidAuthenticationResponse, ValueError, TypeError, KeyError) as error:
             current_app.logger.info("webauthn assertion refused: %s", error)
     if verified is None or key is None:
-        service._register_failure(session, user, attempt, "webauthn")
+        service.register_failure(session, user, attempt, "webauthn")
         raise service.AuthError(service.GENERIC_LOGIN_ERROR)
     # Compare-and-set on the counter: two racing uses of one response (or of two clones) cannot
     # both pass. Authenticators without a counter always say 0, which the library allows.
@@ -271,11 +271,11 @@ def verify_login(
     ))
     if not claimed:
         session.rollback()
-        service._register_failure(session, user, attempt, "webauthn")
+        service.register_failure(session, user, attempt, "webauthn")
         raise service.AuthError(service.GENERIC_LOGIN_ERROR)
     audit.record(session, "mfa.verified", actor=user, target_type="user", target_id=user.id,
                  details={"step": "webauthn", "key_id": str(key.id)})
-    return service._complete_login(session, user, now, ip, agent)
+    return service.complete_login(session, user, now, ip, agent)
 
 
 # --- a state's requirement ----------------------------------------------------------------

@@ -11,7 +11,7 @@ from flask_login import current_user, login_user
 from werkzeug.wrappers import Response
 
 from portal import access
-from portal.auth.routes import _safe_next
+from portal.auth.routes import safe_next
 from portal.auth.service import GENERIC_LOGIN_ERROR, AuthError
 from portal.countries import service as countries
 from portal.crypto.errors import KeyUnwrapError
@@ -85,7 +85,7 @@ def callback(code: str) -> Any:
         result = signin.sign_in(db.session, provider, claims, ip=request.remote_addr, agent=request.user_agent.string)
     except AuthError as error:
         return _refused(str(error))
-    next_url = _safe_next(session.get("sso_next"))
+    next_url = safe_next(session.get("sso_next"))
     session.clear()  # a fresh session: nothing from before sign-in (nor the provider's state) carries over
     if result.token is not None:
         session["sid"] = result.token

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from portal import access, audit
 from portal.auth.service import (
-    GENERIC_LOGIN_ERROR, AuthError, _complete_login, _give_back, _refuse_unchecked, _register_failure,
-    _reserve_attempt, find_user_by_email,
+    GENERIC_LOGIN_ERROR, AuthError, complete_login, give_back_attempt, refuse_unchecked, register_failure,
+    reserve_attempt, find_user_by_email,
 )
 from portal.models.base import utcnow
 from portal.models.identity import IdentityBinding, StateIdentityProvider
@@ -73,9 +73,9 @@ def sign_in(session: Session, provider: StateIdentityProvider, claims: dict[str,
     # An address the provider has not verified proves nothing (absent: the provider vouches for it).
     if "email_verified" in claims and claims["email_verified"] is not True:
         raise _refuse(session, provider, "email not verified", user)
-    attempt = _reserve_attempt(session, user, now) if access.can_sign_in_through(user, provider) else None
+    attempt = reserve_attempt(session, user, now) if access.can_sign_in_through(user, provider) else None
     if attempt is None:
-        _refuse_unchecked(session, user, STEP)  # locked, disabled, invited, or the provider turned off
+        refuse_unchecked(session, user, STEP)  # locked, disabled, invited, or the provider turned off
         raise AuthError(GENERIC_LOGIN_ERROR)
     binding = session.get(IdentityBinding, user.id)
     if binding is None:
@@ -96,13 +96,13 @@ def sign_in(session: Session, provider: StateIdentityProvider, claims: dict[str,
         # account's): never follow the e-mail to an account bound to someone else.
         audit.record(session, "sso.subject_mismatch", target_type="user", target_id=user.id, actor_label=user.email,
                      details={"country": provider.country_code})
-        _register_failure(session, user, attempt, STEP)
+        register_failure(session, user, attempt, STEP)
         raise AuthError(GENERIC_LOGIN_ERROR)
-    _give_back(session, attempt)
+    give_back_attempt(session, attempt)
     by_idp = accepts_as_mfa(provider, claims)
     audit.record(session, "sso.verified", actor=user, target_type="user", target_id=user.id,
                  details={"country": provider.country_code, "mfa_by_idp": by_idp})
     if by_idp:
-        return SsoSignIn(user, _complete_login(session, user, now, ip, agent))
+        return SsoSignIn(user, complete_login(session, user, now, ip, agent))
     session.commit()
     return SsoSignIn(user, None)
