@@ -1,0 +1,35 @@
+"""STIX 2.1 downloads through the API (bearer tokens; machine clients need a `:read` scope)."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import stix2
+from flask import Blueprint, Response, request
+from flask_login import current_user
+
+from portal import downloads
+from portal.extensions import db
+from portal.kinds import BY_SLUG
+from portal.stix import service
+
+bp = Blueprint("stix", __name__, url_prefix="/api/v1")
+
+STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
+KIND_PATH = "<any('threat-notices', 'denials'):kind_slug>"
+
+
+def _send(bundle: stix2.Bundle, filename: str) -> Response:
+    return downloads.download(bundle.serialize(pretty=False), STIX_MEDIA_TYPE, filename)
+
+
+@bp.get(f"/{KIND_PATH}/stix")
+def kind_bundle(kind_slug: str) -> Any:
+    bundle = service.kind_bundle(db.session, current_user, BY_SLUG[kind_slug].kind, request.args)
+    return _send(bundle, f"echri-{kind_slug}.stix.json")
+
+
+@bp.get(f"/{KIND_PATH}/<uuid:item_id>/stix")
+def item_bundle(kind_slug: str, item_id: uuid.UUID) -> Any:
+    bundle = service.item_bundle(db.session, current_user, BY_SLUG[kind_slug].kind, item_id)
+    return _send(bundle, f"echri-{kind_slug}-{item_id}.stix.json")
