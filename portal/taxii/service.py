@@ -114,6 +114,8 @@ def parse_query(args: Mapping[str, Any], object_id: str | None = None) -> Query:
         try:
             cursor = json.loads(base64.urlsafe_b64decode(str(args["next"]).encode("ascii")))
             after = (_parse_time(str(cursor["t"]), "next"), str(cursor["i"]))
+            if after[1].startswith("report--"):
+                uuid.UUID(after[1].removeprefix("report--"))
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeError):
             raise BadTaxiiRequest("next is not a cursor this server gave out.") from None
     added_after = _parse_time(str(args["added_after"]), "added_after") if args.get("added_after") else None

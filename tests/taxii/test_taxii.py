@@ -108,10 +108,12 @@ def test_red_and_unshared_items_never_reach_a_machine(
     fr_client = machine_token(make_user("spoc", "FR"), "denials:read")
     no_person = token_for(make_user("spoc", "NO"))
 
-    assert report_ids(collection(live_server, no_client, DENIALS).get_objects()["objects"]) == {f"report--{amber_for_no}"}
-    # A feed is a bulk export: RED stays out of it for people's tokens too.
-    assert report_ids(collection(live_server, no_person, DENIALS).get_objects()["objects"]) == {f"report--{amber_for_no}"}
-    assert report_ids(collection(live_server, fr_client, DENIALS).get_objects()["objects"]) == set()
+    def served(token: str) -> set[str]:
+        return report_ids(collection(live_server, token, DENIALS).get_objects()["objects"])
+
+    assert served(no_client) == {f"report--{amber_for_no}"}
+    assert served(no_person) == {f"report--{amber_for_no}"}  # a feed is a bulk export: no RED for people either
+    assert served(fr_client) == set()  # another state's AMBER item for named states only
     for token, object_id in ((no_client, red), (no_person, red), (fr_client, amber_for_no)):
         assert get(live_server, token, f"/api/collections/{DENIALS}/objects/report--{object_id}/").status_code == 404
     # Nor through the STIX download of the API.
@@ -146,7 +148,8 @@ def test_scopes_and_tokens(live_server: str, make_user: Any, make_item: Any, mac
     assert unacceptable.status_code == 406
 
 
-def test_pagination_and_added_after(app: Flask, live_server: str, make_user: Any, make_item: Any, machine_token: Any) -> None:
+def test_pagination_and_added_after(
+        app: Flask, live_server: str, make_user: Any, make_item: Any, machine_token: Any) -> None:
     spoc = make_user("spoc", "DK")
     first = [make_item(spoc, "threat_notice", tlp="CLEAR", audience=audience(all_subscribing=True)) for _ in range(3)]
     token = machine_token(spoc, "notices:read")
@@ -187,8 +190,40 @@ def test_pagination_and_added_after(app: Flask, live_server: str, make_user: Any
     news = get(live_server, token, path, added_after=last)
     assert [o["id"] for o in news.json()["objects"]] == [f"report--{later}", f"report--{first[0]}"]
     assert news.json()["objects"][1]["revoked"] is True
+    forged = "eyJ0IjoiMjAyNi0wMS0wMVQwMDowMDowMFoiLCJpIjoicmVwb3J0LS14In0="  # a cursor whose report id is no UUID
+    assert get(live_server, token, path, next=forged).status_code == 400
     assert get(live_server, token, path, added_after=news.headers["X-TAXII-Date-Added-Last"]).json() == {
         "more": False, "objects": []}
     for bad in ({"added_after": "yesterday"}, {"limit": "0"}, {"next": "not-a-cursor"}):
         response = get(live_server, token, path, **bad)
         assert response.status_code == 400 and response.json()["http_status"] == "400"
+
+
+def test_admins_and_browser_sessions_get_nothing(
+        app: Flask, live_server: str, make_user: Any, make_item: Any, token_for: Any, login_as: Any) -> None:
+    spoc = make_user("spoc", "DK")
+    make_item(spoc, "denial", tlp="CLEAR", audience=audience(all_subscribing=True, secretariat=True))
+    admin = token_for(make_user("admin", None))
+    assert get(live_server, admin, "/api/collections/").json() == {"collections": []}  # admins read no content
+    assert get(live_server, admin, f"/api/collections/{DENIALS}/objects/").status_code == 404
+    secretariat = token_for(make_user("secretariat", None))
+    assert len(report_ids(get(live_server, secretariat, f"/api/collections/{DENIALS}/objects/").json()["objects"])) == 1
+    # A signed-in browser's cookie is not a bearer token: the feed never rides on a session.
+    browser = login_as(app.test_client(), make_user("spoc", "DK"))
+    assert browser.get("/").status_code == 200
+    assert browser.get(f"/taxii2/api/collections/{DENIALS}/objects/").status_code == 401
+
+
+def test_every_machine_call_is_audited(app: Flask, live_server: str, make_user: Any, machine_token: Any) -> None:
+    from sqlalchemy import select
+
+    from portal.models import AuditEntry
+
+    token = machine_token(make_user("spoc", "DK"), "denials:read")
+    assert get(live_server, token, f"/api/collections/{DENIALS}/manifest/").status_code == 200
+    with app.app_context():
+        calls = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "oauth_client.call")).all()
+        details = [(e.details["endpoint"], e.details["http_status"], e.details["client_id"]) for e in calls]
+        db.session.remove()
+    assert [(endpoint, status) for endpoint, status, _ in details] == [("taxii.manifest", 200)]
+    assert details[0][2].startswith("ecc_")
