@@ -25,6 +25,7 @@ FILE_ENDPOINTS = {
     "meetings.registrations_csv",                                    # the secretariat's list of delegates
     "screening.download",                                            # a state's screening results
     "stix.kind_bundle", "stix.item_bundle",                          # STIX 2.1 bundles through the API
+    "stix_pages.item_download",                                      # one item's STIX bundle from its page
 }
 PAGE_TYPES = {"text/html", "application/json"}
 # Machine probes answer plain text to monitoring, not files to people.

@@ -1,4 +1,5 @@
-"""STIX 2.1 downloads through the API (bearer tokens; machine clients need a `:read` scope)."""
+"""STIX 2.1 downloads: through the API (bearer tokens; machine clients need a `:read` scope) and,
+for one item, from its page (a signed-in person)."""
 from __future__ import annotations
 
 import uuid
@@ -10,10 +11,12 @@ from flask_login import current_user
 
 from portal import downloads
 from portal.extensions import db
-from portal.kinds import BY_SLUG
+from portal.kinds import BY_SLUG, KINDS
+from portal.models.item import ItemKind
 from portal.stix import service
 
 bp = Blueprint("stix", __name__, url_prefix="/api/v1")
+pages_bp = Blueprint("stix_pages", __name__)
 
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
 KIND_PATH = "<any('threat-notices', 'denials'):kind_slug>"
@@ -33,3 +36,9 @@ def kind_bundle(kind_slug: str) -> Any:
 def item_bundle(kind_slug: str, item_id: uuid.UUID) -> Any:
     bundle = service.item_bundle(db.session, current_user, BY_SLUG[kind_slug].kind, item_id)
     return _send(bundle, f"echri-{kind_slug}-{item_id}.stix.json")
+
+
+@pages_bp.get("/<kind:kind>/<uuid:item_id>/stix.json")
+def item_download(kind: ItemKind, item_id: uuid.UUID) -> Any:
+    bundle = service.item_bundle(db.session, current_user, kind, item_id)
+    return _send(bundle, f"echri-{KINDS[kind].slug}-{item_id}.stix.json")

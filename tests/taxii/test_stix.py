@@ -98,3 +98,19 @@ def test_named_audience_is_hidden_from_other_recipients(
     outsider = make_user("spoc", "FI")
     assert app.test_client().get(f"/api/v1/denials/{item}/stix",
                                  headers=bearer(token_for(outsider))).status_code == 404
+
+
+def test_download_from_the_item_page(app: Flask, make_user: Any, make_item: Any, login_as: Any) -> None:
+    spoc = make_user("spoc", "DK")
+    notice = make_item(spoc, "threat_notice", tlp="GREEN", audience=audience(all_subscribing=True))
+    browser = login_as(app.test_client(), make_user("reader", "FR"))
+    page = browser.get(f"/threat-notices/{notice}").get_data(as_text=True)
+    assert f'href="/threat-notices/{notice}/stix.json"' in page
+    response = browser.get(f"/threat-notices/{notice}/stix.json")
+    assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment")
+    assert by_type(assert_valid(response.get_data(as_text=True)), "report")[0]["id"] == f"report--{notice}"
+    draft = make_item(spoc, "threat_notice", status="draft")
+    own = login_as(app.test_client(), spoc)
+    assert f"/threat-notices/{draft}/stix.json" not in own.get(f"/threat-notices/{draft}").get_data(as_text=True)
+    assert own.get(f"/threat-notices/{draft}/stix.json").status_code == 404
+    assert login_as(app.test_client(), make_user("spoc", "FI")).get(f"/documents/{notice}/stix.json").status_code == 404
