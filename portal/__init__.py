@@ -57,14 +57,15 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal.screening.routes import bp as screening_bp
     from portal.sharing.routes import bp as sharing_bp
     from portal.sso.routes import bp as sso_bp
+    from portal.stix.routes import bp as stix_bp, pages_bp as stix_pages_bp
+    from portal.taxii.routes import bp as taxii_bp
     from portal.users.routes import bp as users_bp
 
     converters.init_app(app)  # before the blueprints: their rules take the converters they find
     for blueprint in (main_bp, auth_bp, account_bp, users_bp, countries_bp, admin_bp, sharing_bp, api_bp, notifications_bp,
                       keys_bp, attachments_bp, attachments_api_bp, meetings_bp, screening_bp, consultations_bp,
-                      consultations_api_bp, oauth_bp, ops_bp, sso_bp):
+                      consultations_api_bp, oauth_bp, ops_bp, sso_bp, stix_bp, stix_pages_bp, taxii_bp, webauthn_bp):
         app.register_blueprint(blueprint)
-    app.register_blueprint(webauthn_bp)
     notifications.init_app(app)
     oauth_server.init_app(app)
     guard.init_app(app)

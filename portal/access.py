@@ -403,6 +403,39 @@ def bulk_export_filter() -> ColumnElement[bool]:
     return Item.tlp != Tlp.RED
 
 
+# --- STIX 2.1 exports and the TAXII 2.1 feed ---------------------------------------------
+#
+# Threat notices and denials leave as STIX: one item at a time for whoever may open it (its
+# marking travels with it), in bundles and through the TAXII collections only what is live and
+# never TLP:RED, for people and machines alike (a feed is a bulk export). A machine reads a
+# collection only with the `:read` scope of its kind.
+
+FEED_KINDS = (ItemKind.THREAT_NOTICE, ItemKind.DENIAL)
+
+
+def can_read_feed(user: User, kind: ItemKind) -> bool:
+    """Whether `user` may read the STIX bundle and TAXII collection of `kind` at all."""
+    if kind not in FEED_KINDS or user.status is not UserStatus.ACTIVE or is_admin(user):
+        return False
+    if is_machine(user):
+        return kind in machine_kinds(user, reading=True)
+    return True
+
+
+def feed_filter(user: User, kind: ItemKind) -> ColumnElement[bool]:
+    """The items of `kind` a bundle or a TAXII collection serves `user`: live, visible, never RED."""
+    if not can_read_feed(user, kind):
+        return false()
+    return and_(items_filter(user), Item.kind == kind, Item.status.in_(LIVE_STATUSES), bulk_export_filter())
+
+
+def can_export_stix(user: User, item: Item) -> bool:
+    """One item as STIX, for a user who sees it (items_filter): a live threat notice or denial of a
+    kind the user reads (a machine: with its `:read` scope), never TLP:RED to a machine."""
+    return (can_read_feed(user, item.kind) and item.status in LIVE_STATUSES
+            and not (is_machine(user) and item.tlp is Tlp.RED))
+
+
 def may_email_content(item: Item) -> bool:
     """TLP in e-mail: only CLEAR and GREEN may carry words of an item (its summary, the reason
     for its withdrawal); never the body or files. Everything else is a link into the portal."""

@@ -37,8 +37,12 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
 
 
+# Paths that take bearer tokens only (never the session cookie): the JSON API and the TAXII server.
+BEARER_PATHS = ("/api/", "/taxii2/")
+
+
 def is_api_request() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(BEARER_PATHS)
 
 
 def load_user(user_id: str) -> User | None:
@@ -58,7 +62,7 @@ def load_user(user_id: str) -> User | None:
 
 
 def load_api_user(req: Any) -> User | access.MachineActor | None:
-    """`Authorization: Bearer <token>` on /api/ requests, the one bearer path for both kinds:
+    """`Authorization: Bearer <token>` on /api/ and /taxii2/ requests, the one bearer path for both kinds:
     a personal token acts as its owner, with their rights; a machine client's access token
     (OAuth2, its own prefix) as an officer of the client's state within its scopes. Each kind
     is looked up only in its own table, so neither is ever accepted as the other."""

@@ -7,6 +7,7 @@ migration adding the enum value.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from portal.models.item import ItemKind
@@ -40,9 +41,10 @@ KINDS: dict[ItemKind, KindSpec] = {spec.kind: spec for spec in (
 BY_SLUG: dict[str, KindSpec] = {spec.slug: spec for spec in KINDS.values()}
 
 
-def slug_rule(argument: str) -> str:
-    """A URL-rule segment matching any kind's slug, passed to the view as `argument`."""
-    return f"<any({', '.join(repr(slug) for slug in BY_SLUG)}):{argument}>"
+def slug_rule(argument: str, kinds: Iterable[ItemKind] = tuple(KINDS)) -> str:
+    """A URL-rule segment matching the slug of any of `kinds` (all by default), passed to the view
+    as `argument`."""
+    return f"<any({', '.join(repr(KINDS[kind].slug) for kind in kinds)}):{argument}>"
 
 
 SEVERITIES = {"low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}

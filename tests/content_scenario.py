@@ -26,6 +26,7 @@ from portal.meetings import actions, agenda, calendar, minutes, registration
 from portal.meetings import service as meetings
 from portal.models import AlertTopic, ItemKind, Meeting, User
 from portal.sharing import service as sharing
+from portal.taxii.service import COLLECTIONS as TAXII_COLLECTIONS
 from tests.conftest import Account
 from tests.meetings.conftest import payload as meeting_payload
 from tests.meetings.conftest import shift_meeting
@@ -221,6 +222,8 @@ def get_paths(app: Flask, s: Scenario, *, feed_token: str | None = None) -> list
         "kind": ["denials", "threat-notices", "documents"], "token_id": [str(uuid.uuid4())],
         "notification_id": [str(uuid.uuid4())], "screening_id": s.ids["screening"],
         "consultation_id": s.ids["consultation"], "denial_id": s.ids["item"],
+        "collection_id": [str(c) for c in TAXII_COLLECTIONS],
+        "object_id": [f"report--{i}" for i in s.ids["item"]] + ["identity--cb8c0963-2cb9-4b40-893d-e2683d62f400"],
     }
     paths: list[str] = []
     adapter = app.url_map.bind("localhost")

@@ -375,6 +375,53 @@ def test_email_and_export_markings(u: Any, items: dict[str, uuid.UUID]) -> None:
     assert exported == SEES["dk_spoc"] - {"R_FR"}
 
 
+# STIX bundles and TAXII collections: live threat notices and denials, never RED, for anyone.
+FEED_NOTICES = {"G_ALL_SEC_OBS", "G_ALL", "A_FR", "A_SEC", "W_A_FR", "FR_G_DE"}
+
+
+@pytest.mark.parametrize("who", sorted(SEES))
+def test_feed_filter(u: Any, items: dict[str, uuid.UUID], who: str) -> None:
+    user = getattr(u, who)
+    fed = _names(items, db.session.scalars(select(Item.id).where(access.feed_filter(user, ItemKind.THREAT_NOTICE))))
+    assert fed == SEES[who] & FEED_NOTICES
+    assert db.session.scalars(select(Item.id).where(access.feed_filter(user, ItemKind.DOCUMENT))).all() == []
+    assert db.session.scalars(select(Item.id).where(access.feed_filter(user, ItemKind.DENIAL))).all() == []
+
+
+def test_feeds_and_stix_exports_for_machines_and_people(u: Any, items: dict[str, uuid.UUID]) -> None:
+    it = lambda name: _item(items, name)  # noqa: E731
+
+    def client(*scopes: str) -> Any:
+        return access.MachineActor(id=u.fr_spoc.id, client_pk=uuid.uuid4(), client_id="ecc_rules",
+                                   country=u.fr_spoc.country, scopes=frozenset(scopes))
+
+    reader = client("notices:read")
+    assert access.can_read_feed(reader, ItemKind.THREAT_NOTICE) and not access.can_read_feed(reader, ItemKind.DENIAL)
+    assert not access.can_read_feed(client("notices:write"), ItemKind.THREAT_NOTICE)  # reading needs `:read`
+    assert not access.can_read_feed(client("documents:read"), ItemKind.DOCUMENT)  # documents have no feed
+    assert access.can_read_feed(u.dk_reader, ItemKind.DENIAL) and access.can_read_feed(u.sec, ItemKind.THREAT_NOTICE)
+    assert not access.can_read_feed(u.admin, ItemKind.THREAT_NOTICE)
+    assert not access.can_read_feed(u.dk_spoc_disabled, ItemKind.THREAT_NOTICE)
+    assert not access.can_read_feed(u.dk_spoc, ItemKind.DOCUMENT)
+    fed = _names(items, db.session.scalars(select(Item.id).where(access.feed_filter(reader, ItemKind.THREAT_NOTICE))))
+    assert fed == {"G_ALL_SEC_OBS", "G_ALL", "A_FR", "W_A_FR", "FR_G_DE"}
+    assert db.session.scalars(select(Item.id).where(access.feed_filter(client("denials:read"),
+                                                                       ItemKind.THREAT_NOTICE))).all() == []
+    # One item as STIX (after items_filter): live notices and denials; RED to people of its audience only.
+    assert access.can_export_stix(reader, it("A_FR")) and access.can_export_stix(reader, it("W_A_FR"))
+    assert not access.can_export_stix(reader, it("R_FR"))
+    assert not access.can_export_stix(client("denials:read"), it("A_FR"))
+    assert access.can_export_stix(u.fr_spoc, it("R_FR"))
+    assert not access.can_export_stix(u.dk_spoc, it("DK_DRAFT")) and not access.can_export_stix(u.sec, it("SEC_DOC"))
+    assert not access.can_export_stix(u.admin, it("G_ALL"))
+    assert not access.can_export_stix(u.dk_spoc_disabled, it("G_ALL"))
+    # The TAXII routes: any reading scope of items lets a client in; each collection then checks its kind.
+    assert access.machine_may_call(reader, "taxii.get_objects", "GET", {})
+    assert access.machine_may_call(reader, "stix.item_bundle", "GET", {"kind_slug": "denials"})
+    assert not access.machine_may_call(client("meetings:read"), "taxii.discovery", "GET", {})
+    assert not access.machine_may_call(client("denials:write"), "taxii.collections", "GET", {})
+
+
 @pytest.mark.parametrize(("who", "item", "tlp", "expected"), [
     # Whoever sees the item opens its files, under the stricter of the two markings:
     ("dk_reader", "A_FR", Tlp.AMBER, True), ("dk_reader", "A_FR", Tlp.RED, False),

@@ -24,6 +24,8 @@ FILE_ENDPOINTS = {
     "meetings.ics", "meetings.calendar_feed",                        # one meeting, the private feed
     "meetings.registrations_csv",                                    # the secretariat's list of delegates
     "screening.download",                                            # a state's screening results
+    "stix.kind_bundle", "stix.item_bundle",                          # STIX 2.1 bundles through the API
+    "stix_pages.item_download",                                      # one item's STIX bundle from its page
 }
 PAGE_TYPES = {"text/html", "application/json"}
 # Machine probes answer plain text to monitoring, not files to people.

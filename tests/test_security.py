@@ -101,6 +101,11 @@ def test_every_endpoint_is_protected_unless_allow_listed(app: Flask, make_user: 
                 problems.append(f"{rule.endpoint} {method} {path} answered {response.status_code}, not 401")
             elif response.get_json()["error"]["code"] != "unauthorized":
                 problems.append(f"{rule.endpoint} {method} {path} gave the wrong JSON error")
+        elif path.startswith("/taxii2/"):  # bearer only, refusals as TAXII error messages
+            if response.status_code != 401:
+                problems.append(f"{rule.endpoint} {method} {path} answered {response.status_code}, not 401")
+            elif response.get_json()["http_status"] != "401":
+                problems.append(f"{rule.endpoint} {method} {path} gave the wrong TAXII error")
         elif (response.status_code, location) != (302, guard_redirect(method, path)):
             problems.append(f"{rule.endpoint} {method} {path} answered {response.status_code} {location!r}")
     assert problems == []

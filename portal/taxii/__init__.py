@@ -1,0 +1,1 @@
+"""TAXII 2.1 server (read side) over the STIX exports of threat notices and denials."""
