@@ -20,6 +20,9 @@ from portal.models.meeting import (
 from portal.models.notification import (
     AlertTopic, DeliveryMode, DigestCursor, Notification, OutboxMessage, OutboxStatus, Subscription,
 )
+from portal.models.public import (
+    CONTACT_TRANSITIONS, ContactMail, ContactMessage, ContactStatus, ContactStep, OrganisationType, PublicItem,
+)
 from portal.models.oauth import ClientAuthMethod, OAuthAssertionJti, OAuthClient, OAuthToken
 from portal.models.screening import DenialParty, DenialPartyKey, DenialPartyName, Screening, ScreeningSource
 from portal.models.user import AccountToken, Role, TokenPurpose, User, UserSession, UserStatus
@@ -42,4 +45,7 @@ __all__ = [
     "GrantNotice",
     # machine clients
     "ClientAuthMethod", "OAuthAssertionJti", "OAuthClient", "OAuthToken",
+    # the public side
+    "CONTACT_TRANSITIONS", "ContactMail", "ContactMessage", "ContactStatus", "ContactStep", "OrganisationType",
+    "PublicItem",
 ]
