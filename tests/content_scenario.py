@@ -179,6 +179,28 @@ def build(app: Flask, make_user: Any) -> Scenario:
         meetings.cancel(db.session, sec, cancelled, f"Because {m('cancel reason')}")
         s.add("meeting", cancelled.id)
 
+        # The public side: a CLEAR notice with a file, published publicly (public content carries
+        # no markers: anyone may read it), and a message from outside, confirmed and forwarded to DK.
+        from portal.public import contact
+        from portal.public import service as public
+
+        clear = sharing.create_draft(db.session, dk, ItemKind.THREAT_NOTICE, threat_payload(
+            title="Public guidance on intrusion software", tlp="CLEAR",
+            audience=audience(all_subscribing=True, observers=True)))
+        sharing.publish(db.session, dk, clear)
+        public_file = attachments.store_attachment(db.session, dk, clear, "public-guidance.pdf", io.BytesIO(pdf_bytes()))
+        public.publish_publicly(db.session, dk, clear)
+        s.add("item", clear.id)
+        s.add("attachment", public_file.id)
+        message = contact.submit(db.session, {
+            "organisation_type": "civil_society", "organisation": f"Org {m('contact organisation')}",
+            "name": f"Ann {m('contact name')}", "email": f"{m('contact email')}@ngo.example",
+            "country": f"Land {m('contact country')}", "subject": f"About {m('contact subject')}",
+            "message": f"Text {m('contact message')}"})
+        contact.confirm(db.session, contact.confirmation_token(message))
+        contact.forward(db.session, sec, message, "DK")
+        s.add("message", message.id)
+
         tokens.create_token(db.session, dk, f"Robot {m('api token name')}", 30)
         s.feed_token = calendar.create_feed_token(db.session, dk)
         db.session.remove()
@@ -221,6 +243,7 @@ def get_paths(app: Flask, s: Scenario, *, feed_token: str | None = None) -> list
         "kind": ["denials", "threat-notices", "documents"], "token_id": [str(uuid.uuid4())],
         "notification_id": [str(uuid.uuid4())], "screening_id": s.ids["screening"],
         "consultation_id": s.ids["consultation"], "denial_id": s.ids["item"],
+        "message_id": s.ids["message"],
     }
     paths: list[str] = []
     adapter = app.url_map.bind("localhost")

@@ -24,6 +24,8 @@ FILE_ENDPOINTS = {
     "meetings.ics", "meetings.calendar_feed",                        # one meeting, the private feed
     "meetings.registrations_csv",                                    # the secretariat's list of delegates
     "screening.download",                                            # a state's screening results
+    "public.guidance_file", "public.guidance_signature",             # the public side: files, bundles
+    "public.feed",                                                   # the public Atom feed
 }
 PAGE_TYPES = {"text/html", "application/json"}
 # Machine probes answer plain text to monitoring, not files to people.

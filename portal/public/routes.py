@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from portal import downloads
 from portal.attachments import web
 from portal.countries import service as countries
 from portal.errors import ValidationFailed
@@ -111,9 +112,8 @@ def feed() -> Any:
     body = render_template("public/feed.xml", entries=entries, self_url=external_url("public.feed"),
                            home_url=external_url("public.guidance"),
                            entry_url=lambda item: external_url("public.guidance_item", item_id=item.id))
-    response = Response(body, mimetype="application/atom+xml")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    # Served like every other file (attachment, nosniff, sandbox): feed readers take it as it is.
+    return downloads.download(body.encode("utf-8"), "application/atom+xml", "guidance.atom")
 
 
 @bp.route("/contact", methods=["GET", "POST"])
