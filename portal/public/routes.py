@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from flask.blueprints import BlueprintSetupState
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -31,6 +32,18 @@ bp = Blueprint("public", __name__, url_prefix="/public")
 
 # The contact form's body is a few short fields and at most 5,000 characters of text.
 MAX_CONTACT_BODY = 64 * 1024
+
+
+def _limit_contact_body() -> None:
+    if request.endpoint == "public.contact_form":
+        request.max_content_length = MAX_CONTACT_BODY
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    # First of the app's hooks: the CSRF check and the rate limiter read the form before any
+    # blueprint hook or the view could set the limit, so an oversized body would be parsed whole.
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _limit_contact_body)
 
 
 @bp.app_template_global()
@@ -120,7 +133,6 @@ def feed() -> Any:
 @per_address
 @per_email
 def contact_form() -> Any:
-    request.max_content_length = MAX_CONTACT_BODY
     form = ContactForm()
     if form.validate_on_submit():
         if form.website.data:
