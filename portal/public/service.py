@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal import access, audit
@@ -91,7 +91,7 @@ class PublicEntry:
     public_since: datetime
 
 
-def _public_query() -> select:  # type: ignore[type-arg]
+def _public_query() -> Select[Item, datetime]:
     return (select(Item, PublicItem.published_at).join(PublicItem, PublicItem.item_id == Item.id)
             .where(access.public_items_filter()))
 
