@@ -39,7 +39,9 @@ A11Y_SCRIPT = """() => {
   for (const a of document.querySelectorAll('a')) {
     if (!a.textContent.trim() && !a.getAttribute('aria-label')) problems.push('empty link ' + a.href);
   }
-  for (const img of document.querySelectorAll('img')) { if (!img.hasAttribute('alt')) problems.push('img without alt'); }
+  for (const img of document.querySelectorAll('img')) {
+    if (!img.hasAttribute('alt')) problems.push('img without alt');
+  }
   const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
   const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
   if (dupes.length) problems.push('duplicate ids ' + dupes.join(','));
