@@ -21,7 +21,8 @@ from portal.models.notification import (
     AlertTopic, DeliveryMode, DigestCursor, Notification, OutboxMessage, OutboxStatus, Subscription,
 )
 from portal.models.public import (
-    CONTACT_TRANSITIONS, ContactMail, ContactMessage, ContactStatus, ContactStep, OrganisationType, PublicItem,
+    CONTACT_TRANSITIONS, ContactMail, ContactMessage, ContactStatus, ContactStep, OrganisationType, PublicConsultation,
+    PublicItem,
 )
 from portal.models.oauth import ClientAuthMethod, OAuthAssertionJti, OAuthClient, OAuthToken
 from portal.models.screening import DenialParty, DenialPartyKey, DenialPartyName, Screening, ScreeningSource
@@ -47,5 +48,5 @@ __all__ = [
     "ClientAuthMethod", "OAuthAssertionJti", "OAuthClient", "OAuthToken",
     # the public side
     "CONTACT_TRANSITIONS", "ContactMail", "ContactMessage", "ContactStatus", "ContactStep", "OrganisationType",
-    "PublicItem",
+    "PublicConsultation", "PublicItem",
 ]

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, new_uuid, str_enum, utcnow
@@ -72,6 +72,26 @@ class ContactMail(enum.StrEnum):
     ACKNOWLEDGE = "acknowledge"
 
 
+class PublicConsultation(Base):
+    """A state's public call for input (TLP:CLEAR by nature): shown on the public side with its
+    closing date; responses are contact messages tied to it, in that state's inbox (and the
+    secretariat's if chosen). After closing, the state may publish a summary of the responses."""
+
+    __tablename__ = "public_consultations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_uuid)
+    originator_code: Mapped[str] = mapped_column(ForeignKey("countries.code"), index=True)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text)
+    closes_on: Mapped[date] = mapped_column(Date)
+    to_secretariat: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    closed_at: Mapped[datetime | None]  # closed early by the state (else: after closes_on)
+    summary: Mapped[str | None] = mapped_column(Text)
+    summary_published_at: Mapped[datetime | None]
+
+
 class ContactMessage(Base):
     """A message from outside (company, university, civil society …) to the Initiative.
 
@@ -100,3 +120,6 @@ class ContactMessage(Base):
     # A state's point of contact to whom the secretariat forwarded it (it then shows in their inbox).
     forwarded_to_code: Mapped[str | None] = mapped_column(ForeignKey("countries.code"), index=True)
     forwarded_at: Mapped[datetime | None]
+    # A response to a public consultation: in the consulting state's inbox (and the secretariat's if chosen).
+    consultation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("public_consultations.id", ondelete="CASCADE"), index=True)
