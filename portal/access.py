@@ -25,7 +25,9 @@ from portal.models.item import (
     ItemStep, ItemVersion, ItemVersionAudienceCountry, Tlp,
 )
 from portal.models.keys import SECRETARIAT_OWNER
-from portal.models.public import CONTACT_TRANSITIONS, ContactMessage, ContactStatus, ContactStep, PublicItem
+from portal.models.public import (
+    CONTACT_TRANSITIONS, ContactMessage, ContactStatus, ContactStep, PublicConsultation, PublicItem,
+)
 from portal.models.meeting import (
     MEETING_TRANSITIONS, ActionItem, AgendaVersion, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
     MinutesComment, MinutesStatus,
@@ -64,6 +66,9 @@ PUBLIC_ENDPOINTS = frozenset({
     "public.contact_form",
     "public.contact_sent",
     "public.contact_confirm",
+    "public.consultations_index",
+    "public.consultation",
+    "public.consultation_respond",
 })
 
 
@@ -968,14 +973,19 @@ def can_unpublish_publicly(user: User, item: Item, already_public: bool) -> bool
 # own inbox) and deletes them. Nobody else sees them: not officers, readers, admins or machines.
 
 def contact_messages_filter(user: User) -> ColumnElement[bool]:
-    """THE filter over contact messages: the secretariat all confirmed ones; a SPOC those forwarded to its state."""
+    """THE filter over contact messages (select ContactMessage): the secretariat the confirmed
+    messages to the Initiative and responses to calls that copy it; a SPOC those forwarded to its
+    state and the responses to its state's public consultations."""
     if user.status is not UserStatus.ACTIVE or is_machine(user):
         return false()
     confirmed = ContactMessage.status != ContactStatus.UNCONFIRMED
     if is_secretariat(user):
-        return confirmed
+        copied = select(PublicConsultation.id).where(PublicConsultation.to_secretariat.is_(True))
+        return and_(confirmed, or_(ContactMessage.consultation_id.is_(None), ContactMessage.consultation_id.in_(copied)))
     if user.role is Role.SPOC and user.country_code is not None:
-        return and_(confirmed, ContactMessage.forwarded_to_code == user.country_code)
+        own_calls = select(PublicConsultation.id).where(PublicConsultation.originator_code == user.country_code)
+        return and_(confirmed, or_(ContactMessage.forwarded_to_code == user.country_code,
+                                   ContactMessage.consultation_id.in_(own_calls)))
     return false()
 
 
@@ -989,14 +999,79 @@ def can_view_contact_message(user: User, message: ContactMessage) -> bool:
     """The Python twin of contact_messages_filter."""
     if not can_view_contact_inbox(user) or message.status is ContactStatus.UNCONFIRMED:
         return False
+    consultation = message.consultation
+    if message.consultation_id is not None:
+        if consultation is None:
+            return False
+        if is_secretariat(user):
+            return consultation.to_secretariat
+        return consultation.originator_code == user.country_code or message.forwarded_to_code == user.country_code
     return is_secretariat(user) or message.forwarded_to_code == user.country_code
 
 
+def _contact_owner(user: User, message: ContactMessage) -> bool:
+    """Whose message it is to act on: the secretariat's (messages to the Initiative), or, for a
+    response to a public consultation, the consulting state's point of contact."""
+    if not can_view_contact_message(user, message):
+        return False
+    consultation = message.consultation
+    if consultation is None:
+        return is_secretariat(user)
+    return consultation is not None and user.role is Role.SPOC and user.country_code == consultation.originator_code
+
+
 def can_take_contact_step(user: User, message: ContactMessage, step: ContactStep) -> bool:
-    """Mark handled, reopen, forward: the secretariat, from the statuses the table allows."""
-    return (step is not ContactStep.CONFIRM and is_secretariat(user) and can_view_contact_message(user, message)
-            and message.status in CONTACT_TRANSITIONS[step][0])
+    """Mark handled, reopen, forward: the message's owner, from the statuses the table allows;
+    forwarding is the secretariat's, for messages to the Initiative."""
+    if step is ContactStep.CONFIRM or message.status not in CONTACT_TRANSITIONS[step][0]:
+        return False
+    if step is ContactStep.FORWARD:
+        return message.consultation_id is None and _contact_owner(user, message)
+    return _contact_owner(user, message)
 
 
 def can_delete_contact_message(user: User, message: ContactMessage) -> bool:
-    return is_secretariat(user) and can_view_contact_message(user, message)
+    return _contact_owner(user, message)
+
+
+# --- public consultations ---------------------------------------------------------------
+#
+# A subscribing state's point of contact runs a public call for input (TLP:CLEAR by nature): it
+# is on the public side at once, takes responses until its closing date (or until closed early),
+# and the state decides whether a summary of the responses is published. Responses are contact
+# messages in that state's inbox (and the secretariat's, if the call copies it).
+
+def can_run_public_consultations(user: User) -> bool:
+    return (user.status is UserStatus.ACTIVE and not is_machine(user) and user.role is Role.SPOC
+            and user.country is not None and user.country.status is CountryStatus.SUBSCRIBING)
+
+
+def public_consultations_filter() -> ColumnElement[bool]:
+    """Every call is public once made (nothing of it is secret); only its responses are kept in inboxes."""
+    return true()
+
+
+def own_public_consultations_filter(user: User) -> ColumnElement[bool]:
+    """The calls a SPOC manages: its own state's."""
+    if not can_run_public_consultations(user):
+        return false()
+    return PublicConsultation.originator_code == user.country_code
+
+
+def public_consultation_open(consultation: PublicConsultation, today: date) -> bool:
+    """Open for responses: not closed early, and the closing date not passed."""
+    return consultation.closed_at is None and today <= consultation.closes_on
+
+
+def can_manage_public_consultation(user: User, consultation: PublicConsultation) -> bool:
+    return can_run_public_consultations(user) and user.country_code == consultation.originator_code
+
+
+def can_close_public_consultation(user: User, consultation: PublicConsultation, today: date) -> bool:
+    return can_manage_public_consultation(user, consultation) and public_consultation_open(consultation, today)
+
+
+def can_publish_consultation_summary(user: User, consultation: PublicConsultation, today: date) -> bool:
+    """Once the call is closed, its state may publish a summary of the responses (once)."""
+    return (can_manage_public_consultation(user, consultation) and not public_consultation_open(consultation, today)
+            and consultation.summary_published_at is None)

@@ -200,6 +200,22 @@ def build(app: Flask, make_user: Any) -> Scenario:
         contact.confirm(db.session, contact.confirmation_token(message))
         contact.forward(db.session, sec, message, "DK")
         s.add("message", message.id)
+        from datetime import timedelta
+
+        from portal.models.base import utcnow
+        from portal.public import consultations as calls
+
+        call = calls.create(db.session, dk, {"title": "Call for input on due diligence",
+                                             "description": "Tell us how you screen end-users.",
+                                             "closes_on": (utcnow().date() + timedelta(days=30)).isoformat(),
+                                             "to_secretariat": True})
+        response = calls.respond(db.session, call, {
+            "organisation_type": "company", "organisation": f"Firm {m('response organisation')}",
+            "name": f"Bo {m('response name')}", "email": f"{m('response email')}@firm.example",
+            "country": "Sweden", "message": f"We {m('response text')}"})
+        contact.confirm(db.session, contact.confirmation_token(response))
+        s.add("message", response.id)
+        s.add("call", call.id)
 
         tokens.create_token(db.session, dk, f"Robot {m('api token name')}", 30)
         s.feed_token = calendar.create_feed_token(db.session, dk)
@@ -243,7 +259,7 @@ def get_paths(app: Flask, s: Scenario, *, feed_token: str | None = None) -> list
         "kind": ["denials", "threat-notices", "documents"], "token_id": [str(uuid.uuid4())],
         "notification_id": [str(uuid.uuid4())], "screening_id": s.ids["screening"],
         "consultation_id": s.ids["consultation"], "denial_id": s.ids["item"],
-        "message_id": s.ids["message"],
+        "message_id": s.ids["message"], "call_id": s.ids["call"],
     }
     paths: list[str] = []
     adapter = app.url_map.bind("localhost")

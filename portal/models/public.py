@@ -6,9 +6,10 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import Date, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.models.base import Base, new_uuid, str_enum, utcnow
+from portal.models.country import Country
 
 
 class PublicItem(Base):
@@ -91,6 +92,8 @@ class PublicConsultation(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     summary_published_at: Mapped[datetime | None]
 
+    originator: Mapped[Country] = relationship(lazy="joined")
+
 
 class ContactMessage(Base):
     """A message from outside (company, university, civil society …) to the Initiative.
@@ -123,3 +126,5 @@ class ContactMessage(Base):
     # A response to a public consultation: in the consulting state's inbox (and the secretariat's if chosen).
     consultation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("public_consultations.id", ondelete="CASCADE"), index=True)
+
+    consultation: Mapped[PublicConsultation | None] = relationship(lazy="joined")

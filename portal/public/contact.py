@@ -136,6 +136,14 @@ def _compose(message: ContactMessage) -> tuple[str, str]:
                 f"To confirm your address and deliver the message, open this link within {confirm_hours()} hours:\n\n"
                 f"{link}\n\n"
                 "If you did not write to us, ignore this e-mail: the message will be deleted unread.\n")
+    if message.consultation is not None:
+        # The call's title and state are public already; nothing the sender wrote is repeated.
+        state = message.consultation.originator.name
+        return ("We received your response (reference " + reference + ")",
+                f"Thank you for responding to the public consultation of {state}, "
+                f"“{message.consultation.title}”. Your address is confirmed and your response "
+                f"(reference {reference}) is with {state}.\n\n"
+                f"It is kept for {days} days and then deleted.\n")
     return ("We received your message (reference " + reference + ")",
             "Thank you for writing to the Export Controls and Human Rights Initiative. Your address is "
             f"confirmed and your message (reference {reference}) is with the secretariat.\n\n"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.forms import PortalForm, choices
@@ -35,3 +35,41 @@ class ContactForm(PortalForm):
 
 class ForwardForm(PortalForm):
     country = SelectField("Forward to the point of contact of", validators=[DataRequired()])
+
+
+class ResponseForm(PortalForm):
+    """A response to a public consultation: the contact form without a subject (the call is the subject)."""
+
+    organisation_type = ContactForm.organisation_type
+    organisation = ContactForm.organisation
+    name = ContactForm.name
+    email = ContactForm.email
+    country = ContactForm.country
+    message = TextAreaField("Your response", validators=[DataRequired(), Length(max=MAX_MESSAGE)],
+                            description=f"Plain text, at most {MAX_MESSAGE} characters.")
+    website = StringField("Leave this field empty")
+
+    def payload(self) -> dict[str, Any]:
+        return {name: self[name].data for name in ("organisation_type", "organisation", "name", "email",
+                                                   "country", "message")}
+
+
+class CallForm(PortalForm):
+    """A state's public call for input."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField("What you are asking, and of whom", validators=[DataRequired(), Length(max=20_000)],
+                                description="Plain text. It is published on the public pages as you write it.")
+    closes_on = DateField("Closing date", validators=[DataRequired()])
+    to_secretariat = BooleanField("Send the responses to the secretariat's inbox too")
+
+    def payload(self) -> dict[str, Any]:
+        return {"title": self.title.data, "description": self.description.data,
+                "closes_on": self.closes_on.data.isoformat() if self.closes_on.data else "",
+                "to_secretariat": bool(self.to_secretariat.data)}
+
+
+class SummaryForm(PortalForm):
+    summary = TextAreaField("Summary of the responses", validators=[DataRequired(), Length(max=20_000)],
+                            description="Plain text, published on the public page of the consultation. "
+                                        "Do not name respondents unless they agreed.")

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, g, redirect, render_template
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from portal import downloads
+from portal import access, downloads
 from portal.attachments import web
 from portal.countries import service as countries
 from portal.errors import ValidationFailed
@@ -23,8 +23,8 @@ from portal.forms import ButtonForm, apply_errors
 from portal.kinds import KINDS, labels_for
 from portal.models.base import utcnow
 from portal.models.country import CountryStatus
-from portal.public import contact, service
-from portal.public.forms import ContactForm
+from portal.public import consultations, contact, service
+from portal.public.forms import ContactForm, ResponseForm
 from portal.sharing.markdown import render
 from portal.urls import external_url
 
@@ -35,7 +35,7 @@ MAX_CONTACT_BODY = 64 * 1024
 
 
 def _limit_contact_body() -> None:
-    if request.endpoint == "public.contact_form":
+    if request.endpoint in ("public.contact_form", "public.consultation_respond"):
         request.max_content_length = MAX_CONTACT_BODY
 
 
@@ -65,15 +65,20 @@ def _email_key() -> str:
     return "contact-email:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
-per_address = limiter.limit(lambda: current_app.config["CONTACT_ADDRESS_RATE_LIMIT"], scope="contact-address",
-                            key_func=lambda: "contact-address:" + (get_remote_address() or "-"), methods=["POST"])
+# Shared by the contact form and consultation responses: one allowance for both.
+per_address = limiter.shared_limit(lambda: current_app.config["CONTACT_ADDRESS_RATE_LIMIT"], scope="contact-address",
+                                   key_func=lambda: "contact-address:" + (get_remote_address() or "-"),
+                                   methods=["POST"])
 # Per e-mail address, only forms that were accepted count: a typo does not use up the allowance.
-per_email = limiter.limit(lambda: current_app.config["CONTACT_EMAIL_RATE_LIMIT"], scope="contact-email",
-                          key_func=_email_key, methods=["POST"], deduct_when=_sent_form)
+per_email = limiter.shared_limit(lambda: current_app.config["CONTACT_EMAIL_RATE_LIMIT"], scope="contact-email",
+                                 key_func=_email_key, methods=["POST"], deduct_when=_sent_form)
 
 
 @bp.errorhandler(RateLimitExceeded)
 def over_limit(_error: RateLimitExceeded) -> Any:
+    if request.endpoint == "public.consultation_respond" and request.view_args:
+        call = consultations.get_public(db.session, request.view_args["call_id"])
+        return _consultation_page(call, ResponseForm(formdata=None), limited=True), 429
     return render_template("public/contact.html", form=ContactForm(formdata=None), retention=contact.retention_days(),
                            limited=True), 429
 
@@ -161,3 +166,44 @@ def contact_confirm(token: str) -> Any:
         contact.confirm(db.session, token)
         return render_template("public/contact_confirmed.html", retention=contact.retention_days())
     return render_template("public/contact_confirm.html", form=form, token=token)
+
+
+# --- public consultations -------------------------------------------------------------------
+
+@bp.get("/consultations")
+def consultations_index() -> Any:
+    today = utcnow().date()
+    calls = consultations.list_public(db.session)
+    return render_template("public/consultations.html",
+                           open_calls=[c for c in calls if access.public_consultation_open(c, today)],
+                           closed_calls=[c for c in calls if not access.public_consultation_open(c, today)])
+
+
+def _consultation_page(call: Any, form: ResponseForm, limited: bool = False) -> str:
+    return render_template("public/consultation.html", call=call, form=form, limited=limited,
+                           is_open=access.public_consultation_open(call, utcnow().date()),
+                           retention=contact.retention_days())
+
+
+@bp.get("/consultations/<uuid:call_id>")
+def consultation(call_id: uuid.UUID) -> Any:
+    return _consultation_page(consultations.get_public(db.session, call_id), ResponseForm())
+
+
+@bp.post("/consultations/<uuid:call_id>/respond")
+@per_address
+@per_email
+def consultation_respond(call_id: uuid.UUID) -> Any:
+    call = consultations.get_public(db.session, call_id)
+    form = ResponseForm()
+    if form.validate_on_submit():
+        if form.website.data:
+            return redirect(url_for("public.contact_sent"), 303)  # the honeypot: keep nothing
+        try:
+            consultations.respond(db.session, call, form.payload())
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        else:
+            g.contact_accepted = True
+            return redirect(url_for("public.contact_sent"), 303)
+    return _consultation_page(call, form), 400
