@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import Item, ItemKind
+from portal.models.base import utcnow
 from portal.public import contact
 from portal.sharing import service as sharing
 from tests.browser.conftest import LiveServer
@@ -161,3 +163,36 @@ def test_contact_confirmation_link_in_the_browser(live_server: LiveServer, new_p
     page.get_by_role("button", name="Confirm and send my message").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("your message is with the secretariat")
     assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+def test_spoc_opens_a_public_consultation_and_a_visitor_responds(live_server: LiveServer, live_user: Any,
+                                                                  new_page: Any) -> None:  # noqa: F811
+    url, app = live_server
+    spoc = live_user("spoc", "FR", name="Fleur Hidden")
+    spoc_page = new_page()
+    sign_in(spoc_page, url, spoc)
+    spoc_page.get_by_role("navigation", name="Main").get_by_role("link", name="Public consultations").click()
+    spoc_page.get_by_role("link", name="New public consultation").click()
+    spoc_page.get_by_label("Title").fill("Call for input on cyber-surveillance exports")
+    spoc_page.get_by_label("What you are asking, and of whom").fill("Which end-uses worry you?")
+    spoc_page.get_by_label("Closing date").fill((utcnow().date() + timedelta(days=30)).isoformat())
+    spoc_page.get_by_role("button", name="Open and publish").click()
+    expect(spoc_page.get_by_role("status")).to_contain_text("open and on the public pages")
+
+    page = new_page()
+    page.goto(url + "/public/")
+    page.get_by_role("navigation", name="Public pages").get_by_role("link", name="Consultations").click()
+    accessible(page)
+    page.get_by_role("link", name="Call for input on cyber-surveillance exports").click()
+    accessible(page)
+    expect(page.locator("main")).to_contain_text("A consultation of France")
+    expect(page.locator("main")).not_to_contain_text("Fleur Hidden")
+    page.get_by_label("Type of organisation").select_option("civil_society")
+    page.get_by_label("Organisation", exact=True).fill("Watchers")
+    page.get_by_label("Your name").fill("Wim")
+    page.get_by_label("Your e-mail address").fill("wim@watchers.example")
+    page.get_by_label("Country", exact=True).fill("Belgium")
+    page.get_by_label("Your response").fill("Protest monitoring.")
+    page.get_by_role("button", name="Send response").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+    assert page.console_errors == [] and spoc_page.console_errors == []  # type: ignore[attr-defined]
