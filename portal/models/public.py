@@ -127,4 +127,4 @@ class ContactMessage(Base):
     consultation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("public_consultations.id", ondelete="CASCADE"), index=True)
 
-    consultation: Mapped[PublicConsultation | None] = relationship(lazy="joined")
+    consultation: Mapped[PublicConsultation | None] = relationship(lazy="selectin")
