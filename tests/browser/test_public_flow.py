@@ -171,7 +171,7 @@ def test_spoc_opens_a_public_consultation_and_a_visitor_responds(live_server: Li
     spoc = live_user("spoc", "FR", name="Fleur Hidden")
     spoc_page = new_page()
     sign_in(spoc_page, url, spoc)
-    spoc_page.get_by_role("navigation", name="Main").get_by_role("link", name="Public consultations").click()
+    spoc_page.get_by_role("navigation", name="Main").get_by_role("link", name="Calls for input").click()
     spoc_page.get_by_role("link", name="New public consultation").click()
     spoc_page.get_by_label("Title").fill("Call for input on cyber-surveillance exports")
     spoc_page.get_by_label("What you are asking, and of whom").fill("Which end-uses worry you?")
