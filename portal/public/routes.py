@@ -1,7 +1,8 @@
 """The public side (/public/): no sign-in. Every route here is named in access.PUBLIC_ENDPOINTS.
 
 What is shown is only what portal.public.service reads through access.public_items_filter and
-access.public_attachments_filter; the contact form writes only into the secretariat's inbox.
+access.public_attachments_filter; the contact form and consultation responses write only into
+inboxes (the secretariat's, the calling state's), after the sender confirms the address.
 """
 from __future__ import annotations
 
