@@ -64,6 +64,13 @@ class DefaultConfig:
     # accounts. Per account (the e-mail address entered, known or not) second.
     LOGIN_ADDRESS_RATE_LIMIT = "100 per hour"
     LOGIN_ACCOUNT_RATE_LIMIT = "20 per hour;50 per day"
+    # "Contact the Initiative" (the public side): how long messages are kept (said on the form),
+    # how long a confirmation link lives, and how often one address (IP) and one e-mail address
+    # may send. Counted per sent form, in the same store as the sign-in limits.
+    CONTACT_RETENTION_DAYS = 365
+    CONTACT_CONFIRM_HOURS = 48
+    CONTACT_ADDRESS_RATE_LIMIT = "10 per hour;30 per day"
+    CONTACT_EMAIL_RATE_LIMIT = "3 per hour;10 per day"
     # Where the limits are counted: in this process by default; production needs a store all
     # app processes share, e.g. redis://host:6379/0 (or unix:///path/redis.sock).
     RATELIMIT_STORAGE_URI = "memory://"
@@ -164,7 +171,8 @@ ENV_OVERRIDES = (
     "ATTACHMENT_S3_ENDPOINT_URL", "ATTACHMENT_S3_REGION", "ATTACHMENT_S3_ACCESS_KEY_ID",
     "ATTACHMENT_S3_SECRET_ACCESS_KEY", "ATTACHMENT_S3_PART_SIZE",
     "LOG_FORMAT", "METRICS_TOKEN", "METRICS_ALLOWED_IPS", "TRUSTED_PROXY_COUNT", "FORWARDED_ALLOW_IPS",
-    "API_MAX_JSON_BYTES", "WEBAUTHN_RP_ID", "WEBAUTHN_ORIGIN",
+    "API_MAX_JSON_BYTES", "WEBAUTHN_RP_ID", "WEBAUTHN_ORIGIN", "CONTACT_RETENTION_DAYS", "CONTACT_CONFIRM_HOURS",
+    "CONTACT_ADDRESS_RATE_LIMIT", "CONTACT_EMAIL_RATE_LIMIT",
 )
 
 

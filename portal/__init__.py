@@ -54,6 +54,10 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal.oauth import server as oauth_server
     from portal.oauth.routes import bp as oauth_bp
     from portal.ops import bp as ops_bp
+    from portal.public.calls import bp as public_consultations_bp
+    from portal.public.inbox import bp as contact_inbox_bp
+    from portal.public.publishing import bp as public_publishing_bp
+    from portal.public.routes import bp as public_bp
     from portal.screening.routes import bp as screening_bp
     from portal.sharing.routes import bp as sharing_bp
     from portal.sso.routes import bp as sso_bp
@@ -64,7 +68,8 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     converters.init_app(app)  # before the blueprints: their rules take the converters they find
     for blueprint in (main_bp, auth_bp, account_bp, users_bp, countries_bp, admin_bp, sharing_bp, api_bp, notifications_bp,
                       keys_bp, attachments_bp, attachments_api_bp, meetings_bp, screening_bp, consultations_bp,
-                      consultations_api_bp, oauth_bp, ops_bp, sso_bp, stix_bp, stix_pages_bp, taxii_bp, webauthn_bp):
+                      consultations_api_bp, oauth_bp, ops_bp, sso_bp, stix_bp, stix_pages_bp, taxii_bp, webauthn_bp,
+                      public_bp, public_publishing_bp, contact_inbox_bp, public_consultations_bp):
         app.register_blueprint(blueprint)
     notifications.init_app(app)
     oauth_server.init_app(app)

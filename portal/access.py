@@ -26,6 +26,9 @@ from portal.models.item import (
 )
 from portal.models.identity import StateIdentityProvider
 from portal.models.keys import SECRETARIAT_OWNER
+from portal.models.public import (
+    CONTACT_TRANSITIONS, ContactMessage, ContactStatus, ContactStep, PublicConsultation, PublicItem,
+)
 from portal.models.meeting import (
     MEETING_TRANSITIONS, ActionItem, AgendaVersion, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
     MinutesComment, MinutesStatus,
@@ -58,6 +61,20 @@ PUBLIC_ENDPOINTS = frozenset({
     "oauth.revoke",
     "oauth.introspect",
     "oauth.metadata",  # RFC 8414: describes the server, no data
+    # The public side (portal/public/): no sign-in. Each page shows only what public_items_filter
+    # and public_attachments_filter allow; the contact form writes only into the secretariat's inbox.
+    "public.home",
+    "public.guidance",
+    "public.guidance_item",
+    "public.guidance_file",
+    "public.guidance_signature",
+    "public.feed",
+    "public.contact_form",
+    "public.contact_sent",
+    "public.contact_confirm",
+    "public.consultations_index",
+    "public.consultation",
+    "public.consultation_respond",
 })
 
 
@@ -962,3 +979,171 @@ def can_manage_clients(user: User) -> bool:
 def can_oversee_clients(user: User) -> bool:
     """Administrators see and revoke every client (ids, states, scopes, dates; no content)."""
     return is_admin(user)
+
+
+# --- the public side ------------------------------------------------------------------
+#
+# Nothing reaches the public side by itself. The originating state's point of contact (or the
+# secretariat, for its own documents) publishes a published, TLP:CLEAR threat notice or
+# best-practice document publicly, one explicit act; the public then sees its current version
+# and its files, nothing else (no audience, history, receipts or names of officials). An item
+# that stops being published and CLEAR leaves the public side at once (the filter checks it on
+# every request), and its publication ends (portal.public.service.end_if_ineligible).
+
+PUBLIC_KINDS = (ItemKind.THREAT_NOTICE, ItemKind.DOCUMENT)
+
+
+def public_items_filter() -> ColumnElement[bool]:
+    """THE filter of the public side: published publicly, still published, CLEAR, a public kind."""
+    return and_(Item.id.in_(select(PublicItem.item_id)), Item.status == ItemStatus.PUBLISHED,
+                Item.tlp == Tlp.CLEAR, Item.kind.in_(PUBLIC_KINDS))
+
+
+def public_attachments_filter() -> ColumnElement[bool]:
+    """Files the public may download (select Attachment joined to Item): of a public item, marked
+    CLEAR themselves, and attached under a version that was itself released as CLEAR (an earlier,
+    stricter version's files stay behind sign-in even when the item was lowered since)."""
+    return and_(public_items_filter(), public_file_rule())
+
+
+def public_file_rule() -> ColumnElement[bool]:
+    """The file's own part of public_attachments_filter (also what the confirmation page counts)."""
+    release = case((Attachment.item_version < 1, 1), else_=Attachment.item_version)
+    clear_release = exists().where(ItemVersion.item_id == Item.id, ItemVersion.version == release,
+                                   ItemVersion.tlp == Tlp.CLEAR)
+    return and_(Attachment.consultation_id.is_(None), Attachment.tlp == Tlp.CLEAR, clear_release)
+
+
+def may_be_public(item: Item) -> bool:
+    """Whether an item is of a kind, status and marking the public side may show."""
+    return item.kind in PUBLIC_KINDS and item.status is ItemStatus.PUBLISHED and item.tlp is Tlp.CLEAR
+
+
+def _public_publisher(user: User, item: Item) -> bool:
+    """The originating state's point of contact, or the secretariat for its own documents; a person."""
+    if is_machine(user) or user.status is not UserStatus.ACTIVE:
+        return False
+    if item.originator_code is None:
+        return is_secretariat(user) and item.kind is ItemKind.DOCUMENT
+    return user.role is Role.SPOC and user.country_code == item.originator_code
+
+
+def can_publish_publicly(user: User, item: Item, already_public: bool) -> bool:
+    """Publish on the public side: the publisher, a published TLP:CLEAR notice or document, not public yet."""
+    return not already_public and may_be_public(item) and _public_publisher(user, item)
+
+
+def can_unpublish_publicly(user: User, item: Item, already_public: bool) -> bool:
+    """Take it off the public side again, whatever its state now."""
+    return already_public and _public_publisher(user, item)
+
+
+# --- the contact inbox ------------------------------------------------------------------
+#
+# Messages from outside land in the secretariat's inbox once their sender confirmed the address.
+# The secretariat handles, forwards (to a state's point of contact, who then sees it in their
+# own inbox) and deletes them. Nobody else sees them: not officers, readers, admins or machines.
+
+def contact_messages_filter(user: User) -> ColumnElement[bool]:
+    """THE filter over contact messages (select ContactMessage): the secretariat the confirmed
+    messages to the Initiative and responses to calls that copy it; a SPOC those forwarded to its
+    state and the responses to its state's public consultations."""
+    if user.status is not UserStatus.ACTIVE or is_machine(user):
+        return false()
+    confirmed = ContactMessage.status != ContactStatus.UNCONFIRMED
+    if is_secretariat(user):
+        copied = select(PublicConsultation.id).where(PublicConsultation.to_secretariat.is_(True))
+        return and_(confirmed, or_(ContactMessage.consultation_id.is_(None), ContactMessage.consultation_id.in_(copied)))
+    if user.role is Role.SPOC and user.country_code is not None:
+        own_calls = select(PublicConsultation.id).where(PublicConsultation.originator_code == user.country_code)
+        return and_(confirmed, or_(ContactMessage.forwarded_to_code == user.country_code,
+                                   ContactMessage.consultation_id.in_(own_calls)))
+    return false()
+
+
+def can_view_contact_inbox(user: User) -> bool:
+    """Whether the inbox is offered at all."""
+    return (user.status is UserStatus.ACTIVE and not is_machine(user)
+            and (is_secretariat(user) or (user.role is Role.SPOC and user.country_code is not None)))
+
+
+def can_view_contact_message(user: User, message: ContactMessage) -> bool:
+    """The Python twin of contact_messages_filter."""
+    if not can_view_contact_inbox(user) or message.status is ContactStatus.UNCONFIRMED:
+        return False
+    consultation = message.consultation
+    if message.consultation_id is not None:
+        if consultation is None:
+            return False
+        if is_secretariat(user):
+            return consultation.to_secretariat
+        return consultation.originator_code == user.country_code or message.forwarded_to_code == user.country_code
+    return is_secretariat(user) or message.forwarded_to_code == user.country_code
+
+
+def _contact_owner(user: User, message: ContactMessage) -> bool:
+    """Whose message it is to act on: the secretariat's (messages to the Initiative), or, for a
+    response to a public consultation, the consulting state's point of contact."""
+    if not can_view_contact_message(user, message):
+        return False
+    consultation = message.consultation
+    if consultation is None:
+        return is_secretariat(user)
+    return consultation is not None and user.role is Role.SPOC and user.country_code == consultation.originator_code
+
+
+def can_take_contact_step(user: User, message: ContactMessage, step: ContactStep) -> bool:
+    """Mark handled, reopen, forward: the message's owner, from the statuses the table allows;
+    forwarding is the secretariat's, for messages to the Initiative."""
+    if step is ContactStep.CONFIRM or message.status not in CONTACT_TRANSITIONS[step][0]:
+        return False
+    if step is ContactStep.FORWARD:
+        return message.consultation_id is None and _contact_owner(user, message)
+    return _contact_owner(user, message)
+
+
+def can_delete_contact_message(user: User, message: ContactMessage) -> bool:
+    return _contact_owner(user, message)
+
+
+# --- public consultations ---------------------------------------------------------------
+#
+# A subscribing state's point of contact runs a public call for input (TLP:CLEAR by nature): it
+# is on the public side at once, takes responses until its closing date (or until closed early),
+# and the state decides whether a summary of the responses is published. Responses are contact
+# messages in that state's inbox (and the secretariat's, if the call copies it).
+
+def can_run_public_consultations(user: User) -> bool:
+    return (user.status is UserStatus.ACTIVE and not is_machine(user) and user.role is Role.SPOC
+            and user.country is not None and user.country.status is CountryStatus.SUBSCRIBING)
+
+
+def public_consultations_filter() -> ColumnElement[bool]:
+    """Every call is public once made (nothing of it is secret); only its responses are kept in inboxes."""
+    return true()
+
+
+def own_public_consultations_filter(user: User) -> ColumnElement[bool]:
+    """The calls a SPOC manages: its own state's."""
+    if not can_run_public_consultations(user):
+        return false()
+    return PublicConsultation.originator_code == user.country_code
+
+
+def public_consultation_open(consultation: PublicConsultation, today: date) -> bool:
+    """Open for responses: not closed early, and the closing date not passed."""
+    return consultation.closed_at is None and today <= consultation.closes_on
+
+
+def can_manage_public_consultation(user: User, consultation: PublicConsultation) -> bool:
+    return can_run_public_consultations(user) and user.country_code == consultation.originator_code
+
+
+def can_close_public_consultation(user: User, consultation: PublicConsultation, today: date) -> bool:
+    return can_manage_public_consultation(user, consultation) and public_consultation_open(consultation, today)
+
+
+def can_publish_consultation_summary(user: User, consultation: PublicConsultation, today: date) -> bool:
+    """Once the call is closed, its state may publish a summary of the responses (once)."""
+    return (can_manage_public_consultation(user, consultation) and not public_consultation_open(consultation, today)
+            and consultation.summary_published_at is None)

@@ -32,6 +32,7 @@ keys_cli = AppGroup("keys", help="Key pairs of the states and the secretariat, a
 attachments_cli = AppGroup("attachments", help="The attachment store.")
 backup_cli = AppGroup("backup", help="Signed backups of the database and the attachment store.")
 clients_cli = AppGroup("clients", help="OAuth2 machine clients of the states.")
+contact_cli = AppGroup("contact", help="Messages sent through \"Contact the Initiative\".")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -261,11 +262,13 @@ def outbox_run(once: bool, interval: float) -> None:
 
     from portal.attachments import service as attachments
     from portal.notifications import outbox
+    from portal.public import contact
 
     while True:
         attachments.sync_if_register_changed(db.session)  # long re-wraps run here, not in a request
+        contact.purge(db.session)  # messages past their retention period
         try:
-            sent = outbox.deliver_pending(db.session)
+            sent = outbox.deliver_pending(db.session) + contact.deliver_mail(db.session)
         except OSError as error:  # smtplib errors are OSErrors: the message is kept for a retry
             click.echo(f"Error: the mail server refused or could not be reached ({error}); will retry.", err=True)
             if once:
@@ -487,10 +490,30 @@ def consultations_remind() -> None:
     click.echo(f"{run.mails} reminder(s) queued for {run.consultations} consultation(s).")
 
 
+@contact_cli.command("purge")
+def contact_purge() -> None:
+    """Delete messages past the retention period (CONTACT_RETENTION_DAYS) and unconfirmed ones
+    whose link expired (the outbox worker does this on every round too)."""
+    from portal.public import contact
+
+    click.echo(f"{contact.purge(db.session)} message(s) deleted.")
+
+
+@contact_cli.command("send-mail")
+def contact_send_mail() -> None:
+    """Send the confirmation and acknowledgement e-mails owed to senders now."""
+    from portal.public import contact
+
+    try:
+        click.echo(f"{contact.deliver_mail(db.session)} message(s) sent.")
+    except OSError as error:
+        fail(f"the mail server refused or could not be reached ({error}); the worker will retry.", 1)
+
+
 def init_app(app: Flask) -> None:
     for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli, outbox_cli, notify_cli,
                   keys_cli, meetings_cli, attachments_cli, backup_cli, consultations_cli):
         app.cli.add_command(group)
-    for group in (clients_cli,):
+    for group in (clients_cli, contact_cli):
         app.cli.add_command(group)
     app.cli.add_command(screen_command)

@@ -113,6 +113,10 @@ def _nav_items() -> list[tuple[str, str]]:
     if access.takes_part_in_consultations(current_user):
         items.append((url_for("consultations.index"), "Consultations"))
     items.append((url_for("countries.directory"), "Countries"))
+    if access.can_view_contact_inbox(current_user):
+        items.append((url_for("contact_inbox.index"), "Contact inbox"))
+    if access.can_run_public_consultations(current_user):
+        items.append((url_for("public_consultations.index"), "Calls for input"))
     if access.can_manage_users(current_user):
         items.append((url_for("users.index"), "Users"))
     if access.can_view_audit_log(current_user):

@@ -180,6 +180,44 @@ def build(app: Flask, make_user: Any) -> Scenario:
         meetings.cancel(db.session, sec, cancelled, f"Because {m('cancel reason')}")
         s.add("meeting", cancelled.id)
 
+        # The public side: a CLEAR notice with a file, published publicly (public content carries
+        # no markers: anyone may read it), and a message from outside, confirmed and forwarded to DK.
+        from portal.public import contact
+        from portal.public import service as public
+
+        clear = sharing.create_draft(db.session, dk, ItemKind.THREAT_NOTICE, threat_payload(
+            title="Public guidance on intrusion software", tlp="CLEAR",
+            audience=audience(all_subscribing=True, observers=True)))
+        sharing.publish(db.session, dk, clear)
+        public_file = attachments.store_attachment(db.session, dk, clear, "public-guidance.pdf", io.BytesIO(pdf_bytes()))
+        public.publish_publicly(db.session, dk, clear)
+        s.add("item", clear.id)
+        s.add("attachment", public_file.id)
+        message = contact.submit(db.session, {
+            "organisation_type": "civil_society", "organisation": f"Org {m('contact organisation')}",
+            "name": f"Ann {m('contact name')}", "email": f"{m('contact email')}@ngo.example",
+            "country": f"Land {m('contact country')}", "subject": f"About {m('contact subject')}",
+            "message": f"Text {m('contact message')}"})
+        contact.confirm(db.session, contact.confirmation_token(message))
+        contact.forward(db.session, sec, message, "DK")
+        s.add("message", message.id)
+        from datetime import timedelta
+
+        from portal.models.base import utcnow
+        from portal.public import consultations as calls
+
+        call = calls.create(db.session, dk, {"title": "Call for input on due diligence",
+                                             "description": "Tell us how you screen end-users.",
+                                             "closes_on": (utcnow().date() + timedelta(days=30)).isoformat(),
+                                             "to_secretariat": True})
+        response = calls.respond(db.session, call, {
+            "organisation_type": "company", "organisation": f"Firm {m('response organisation')}",
+            "name": f"Bo {m('response name')}", "email": f"{m('response email')}@firm.example",
+            "country": "Sweden", "message": f"We {m('response text')}"})
+        contact.confirm(db.session, contact.confirmation_token(response))
+        s.add("message", response.id)
+        s.add("call", call.id)
+
         tokens.create_token(db.session, dk, f"Robot {m('api token name')}", 30)
         s.feed_token = calendar.create_feed_token(db.session, dk)
         db.session.remove()
@@ -224,6 +262,7 @@ def get_paths(app: Flask, s: Scenario, *, feed_token: str | None = None) -> list
         "consultation_id": s.ids["consultation"], "denial_id": s.ids["item"],
         "collection_id": [str(c) for c in TAXII_COLLECTIONS],
         "object_id": [f"report--{i}" for i in s.ids["item"]] + ["identity--cb8c0963-2cb9-4b40-893d-e2683d62f400"],
+        "message_id": s.ids["message"], "call_id": s.ids["call"],
     }
     paths: list[str] = []
     adapter = app.url_map.bind("localhost")

@@ -26,6 +26,8 @@ FILE_ENDPOINTS = {
     "screening.download",                                            # a state's screening results
     "stix.kind_bundle", "stix.item_bundle",                          # STIX 2.1 bundles through the API
     "stix_pages.item_download",                                      # one item's STIX bundle from its page
+    "public.guidance_file", "public.guidance_signature",             # the public side: files, bundles
+    "public.feed",                                                   # the public Atom feed
 }
 PAGE_TYPES = {"text/html", "application/json"}
 # Machine probes answer plain text to monitoring, not files to people.

@@ -140,6 +140,15 @@ def test_allow_list_holds_sign_in_pages_and_never_account_or_admin_pages() -> No
     assert not {e for e in access.PUBLIC_ENDPOINTS if e.split(".")[0] in {"users", "admin", "account", "countries", "api"}}
 
 
+def test_public_side_is_exactly_the_public_blueprint(app: Flask) -> None:
+    """Every route under /public/ is allow-listed and every allow-listed public.* route is under
+    /public/; publishing publicly and the contact inbox stay behind sign-in."""
+    under_public = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/public/")}
+    assert under_public == {e for e in access.PUBLIC_ENDPOINTS if e.startswith("public.")}
+    assert under_public == {e for e in app.view_functions if e.startswith("public.")}
+    assert not {e for e in access.PUBLIC_ENDPOINTS if e.split(".")[0] in {"public_publishing", "contact_inbox"}}
+
+
 def test_health_reveals_nothing(client: FlaskClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200

@@ -21,6 +21,10 @@ from portal.models.meeting import (
 from portal.models.notification import (
     AlertTopic, DeliveryMode, DigestCursor, Notification, OutboxMessage, OutboxStatus, Subscription,
 )
+from portal.models.public import (
+    CONTACT_TRANSITIONS, ContactMail, ContactMessage, ContactStatus, ContactStep, OrganisationType, PublicConsultation,
+    PublicItem,
+)
 from portal.models.oauth import ClientAuthMethod, OAuthAssertionJti, OAuthClient, OAuthToken
 from portal.models.screening import DenialParty, DenialPartyKey, DenialPartyName, Screening, ScreeningSource
 from portal.models.user import AccountToken, Role, TokenPurpose, User, UserSession, UserStatus
@@ -48,4 +52,7 @@ __all__ = [
     "ChallengePurpose", "WebAuthnChallenge", "WebAuthnCredential",
     # single sign-on
     "IdentityBinding", "StateIdentityProvider",
+    # the public side
+    "CONTACT_TRANSITIONS", "ContactMail", "ContactMessage", "ContactStatus", "ContactStep", "OrganisationType",
+    "PublicConsultation", "PublicItem",
 ]

@@ -21,6 +21,7 @@ from portal.models.item import (
 from portal.models.user import User
 from portal.attachments import service as attachments
 from portal.notifications import alerts
+from portal.public import service as public
 from portal.screening.parties import sync_parties
 from portal.sharing import search
 from portal.sharing.schema import CleanItem, validate
@@ -224,6 +225,7 @@ def amend(session: Session, actor: User, item: Item, payload: dict[str, Any], ch
     _take_step(actor, item, ItemStep.AMEND, "")
     _add_version(session, actor, item, change_note)
     sync_parties(session, item)
+    public.end_if_ineligible(session, item, actor)  # amended to another marking: off the public side
     _event(session, item, ItemEventKind.AMENDED, actor, change_note)
     _commit(session)
 
@@ -238,6 +240,7 @@ def withdraw(session: Session, actor: User, item: Item, reason: str) -> None:
     item.withdrawal_reason = reason
     search.index_item(session, item)
     sync_parties(session, item)
+    public.end_if_ineligible(session, item, actor)  # a withdrawn item leaves the public side
     _event(session, item, ItemEventKind.WITHDRAWN, actor, item.withdrawal_reason)
     session.commit()
 
