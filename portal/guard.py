@@ -13,6 +13,7 @@ from portal.auth import sessions
 from portal.errors import InsufficientScope
 from portal.oauth import server as oauth
 from portal.extensions import db, login_manager
+from portal.http import is_api_path
 from portal.models.base import utcnow
 from portal.models.user import User
 
@@ -38,7 +39,7 @@ def init_app(app: Flask) -> None:
 
 
 def is_api_request() -> bool:
-    return request.path.startswith("/api/")
+    return is_api_path(request.path)
 
 
 def load_user(user_id: str) -> User | None:

@@ -12,6 +12,7 @@ from portal.kinds import KINDS
 from portal import access
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.http import is_api_path
 
 ERROR_TEXT = {
     400: ("The request could not be understood", "Something in the request was not valid. Go back and try again."),
@@ -36,7 +37,7 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 
 def wants_json() -> bool:
     """API calls, and pages' scripts that ask for JSON (the upload progress bar), get the envelope."""
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    return is_api_path(request.path) or request.accept_mimetypes.best == "application/json"
 
 
 def _way_back() -> str | None:
