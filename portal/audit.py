@@ -171,7 +171,7 @@ DETAIL_SHAPES: dict[str, Shape] = {
     # machine clients: which client, what it may do, which route it called (a name, never a URL)
     "client_id": _pattern(CLIENT_ID_PATTERN), "scopes": _list_of(_pattern(SCOPE_PATTERN)),
     "auth_method": _one_of({"client_secret_basic", "private_key_jwt"}), "endpoint": _pattern(ENDPOINT_PATTERN),
-    "method": _one_of({"GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"}), "http_status": _count,
+    "method": _one_of({"GET", "HEAD", "OPTIONS", "POST", "PATCH", "PUT", "DELETE"}), "http_status": _count,
 }
 
 

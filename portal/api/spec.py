@@ -17,6 +17,7 @@ from flask import Flask
 
 from portal import access
 from portal.consultations import schema as consultations
+from portal.meetings import api as meetings_api
 from portal.kinds import (ACTIVITIES, BASES, BY_SLUG, DECISION_TYPES, DOCUMENT_CATEGORIES, PARTY_ROLES,
                           REASON_CODES, SEVERITIES, THREAT_CATEGORIES)
 from portal.models.consultation import ConsultationStatus, MessageKind
@@ -48,10 +49,24 @@ def nullable(schema: Schema) -> Schema:
     return out
 
 
-def text(limit: int = MAX_TEXT, description: str | None = None, *, multiline: bool = False) -> Schema:
-    note = ("Text; line breaks and tabs allowed, no other control characters." if multiline
+# portal.validation's text rules as patterns: no control characters (a multi-line text keeps
+# LF and tab), nor Unicode's line and paragraph separators; a required text is not blank
+# once stripped. Send line breaks as LF (a lone CR is refused).
+_ONE_LINE_BAD = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+_MULTI_LINE_BAD = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029"
+
+
+def text(limit: int = MAX_TEXT, description: str | None = None, *, multiline: bool = False,
+         required: bool = False) -> Schema:
+    """A Checker.text field: optional ones take null or "" for empty; required ones need a non-blank value."""
+    bad = _MULTI_LINE_BAD if multiline else _ONE_LINE_BAD
+    note = ("Text; line breaks (LF) and tabs allowed, no other control characters." if multiline
             else "One line of text, no control characters.")
-    return {"type": "string", "maxLength": limit, "description": description or note}
+    if required:
+        return {"type": "string", "minLength": 1, "maxLength": limit, "description": description or note,
+                "pattern": f"^[^{bad}]*[^\\s{bad}][^{bad}]*$"}
+    return {"type": ["string", "null"], "maxLength": limit, "description": description or note,
+            "pattern": f"^[^{bad}]*$"}
 
 
 def enum(values: Any, description: str | None = None) -> Schema:
@@ -70,6 +85,8 @@ def obj(properties: dict[str, Schema], required: list[str] | None = None, **extr
 
 UUID: Schema = {"type": "string", "format": "uuid"}
 DATE: Schema = {"type": "string", "format": "date"}
+OPTIONAL_DATE: Schema = {"anyOf": [DATE, {"type": "string", "maxLength": 0}, {"type": "null"}],
+                         "description": "YYYY-MM-DD; empty or null for none."}
 DATETIME: Schema = {"type": "string", "format": "date-time"}
 COUNTRY: Schema = {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "Two-letter ISO 3166-1 code (XK for Kosovo)."}
 STATE_OR_SECRETARIAT: Schema = {"type": "string", "description": "A two-letter state code, or SECRETARIAT."}
@@ -78,41 +95,50 @@ TLP: Schema = enum([t.value for t in Tlp], "FIRST TLP 2.0 marking; enforced (RED
 
 # --- request bodies (the validators' fields) ------------------------------------------
 
+def line_item(limit: int = 300, pattern: str | None = None) -> Schema:
+    """One entry of a Checker.text_list (empty entries are dropped)."""
+    return {"type": "string", "maxLength": limit, "pattern": pattern or f"^[^{_ONE_LINE_BAD}]*$"}
+
+
+OPTIONAL_COUNTRY: Schema = {"anyOf": [COUNTRY, {"type": "string", "maxLength": 0}, {"type": "null"}]}
 AUDIENCE = obj({
     "all_subscribing": {"type": "boolean", "default": False, "description": "Every subscribing state (not with TLP:RED)."},
-    "countries": {"type": "array", "items": COUNTRY, "description": "Named states (at least one with TLP:RED)."},
+    "countries": {"type": "array", "items": {"type": "string", "pattern": r"^\s*(?:[A-Za-z]{2})?\s*$"},
+                  "description": "Named states from the register, two-letter codes (at least one with TLP:RED); "
+                                 "blank entries are ignored."},
     "secretariat": {"type": "boolean", "default": False},
     "observers": {"type": "boolean", "default": False, "description": "Observer states (TLP:CLEAR and GREEN only)."},
 })
-CONTROL_ENTRY = obj({"regime": text(60), "code": text(60)}, ["regime", "code"])
+CONTROL_ENTRY = obj({"regime": text(60, required=True), "code": text(60, required=True)}, ["regime", "code"])
 PARTY = obj({
-    "role": enum(PARTY_ROLES), "name": text(300), "aliases": {"type": "array", "items": text(300), "maxItems": MAX_LIST},
-    "address": text(1000), "country": nullable(COUNTRY),
+    "role": enum(PARTY_ROLES), "name": text(300, required=True),
+    "aliases": {"type": "array", "items": line_item(), "maxItems": MAX_LIST},
+    "address": text(1000), "country": OPTIONAL_COUNTRY,
 }, ["role", "name"])
 
 COMMON_INPUT: dict[str, Schema] = {
-    "title": text(sharing.MAX_TITLE), "summary": text(sharing.MAX_SUMMARY, multiline=True),
-    "body": text(sharing.MAX_BODY, "Markdown; line breaks and tabs allowed.", multiline=True),
+    "title": text(sharing.MAX_TITLE, required=True), "summary": text(sharing.MAX_SUMMARY, multiline=True),
+    "body": text(sharing.MAX_BODY, "Markdown; line breaks (LF) and tabs allowed.", multiline=True),
     "tlp": TLP, "audience": AUDIENCE,
 }
 KIND_INPUT: dict[ItemKind, tuple[dict[str, Schema], list[str]]] = {
     ItemKind.THREAT_NOTICE: ({
         "severity": enum(SEVERITIES),
         "categories": {"type": "array", "items": enum(THREAT_CATEGORIES), "minItems": 1},
-        "regions": {"type": "array", "items": COUNTRY, "maxItems": MAX_LIST},
-        "entities": {"type": "array", "items": text(300), "maxItems": MAX_LIST},
-        "valid_until": nullable(DATE),
+        "regions": {"type": "array", "items": line_item(2, "^[A-Z]{2}$"), "maxItems": MAX_LIST},
+        "entities": {"type": "array", "items": line_item(), "maxItems": MAX_LIST},
+        "valid_until": OPTIONAL_DATE,
     }, ["severity", "categories"]),
     ItemKind.DENIAL: ({
-        "national_ref": text(80, "The denying state's own reference."),
+        "national_ref": text(80, "The denying state's own reference (unique among its denials).", required=True),
         "decision_type": enum(DECISION_TYPES), "activity": enum(ACTIVITIES), "decision_date": DATE,
         "basis": enum(BASES),
         "control_entries": {"type": "array", "items": CONTROL_ENTRY, "maxItems": MAX_LIST},
-        "item_description": text(MAX_TEXT, multiline=True), "destination": COUNTRY,
+        "item_description": text(MAX_TEXT, multiline=True, required=True), "destination": COUNTRY,
         "end_use": text(MAX_TEXT, multiline=True),
         "parties": {"type": "array", "items": PARTY, "maxItems": MAX_LIST},
         "reason_codes": {"type": "array", "items": enum(REASON_CODES), "minItems": 1},
-        "rationale": text(MAX_TEXT, multiline=True),
+        "rationale": text(MAX_TEXT, multiline=True, required=True),
     }, ["national_ref", "decision_type", "activity", "decision_date", "basis", "item_description", "destination",
         "reason_codes", "rationale"]),
     ItemKind.DOCUMENT: ({"category": enum(DOCUMENT_CATEGORIES)}, ["category"]),
@@ -143,7 +169,7 @@ ITEM_EXAMPLES: dict[ItemKind, Schema] = {
 
 def item_input(kind: ItemKind, *, partial: bool = False) -> Schema:
     fields, required = KIND_INPUT[kind]
-    schema = obj({**COMMON_INPUT, **fields}, None if partial else ["title", *required])
+    schema = obj({**COMMON_INPUT, **fields}, None if partial else ["title", "tlp", *required])
     schema["description"] = (
         "The fields to change; the rest keep their values (audience is merged field by field)." if partial
         else "A new draft. Cross-field rules (TLP:RED needs named states and not all_subscribing; observers only "
@@ -152,26 +178,32 @@ def item_input(kind: ItemKind, *, partial: bool = False) -> Schema:
 
 
 OPENING_INPUT = obj({
-    "denial_id": UUID, "applicant": text(300), "consignee": text(300), "end_user": text(300),
-    "item_description": text(MAX_TEXT), "destination": COUNTRY, "end_use": text(MAX_TEXT),
-    "question": text(MAX_TEXT), "control_entries": {"type": "array", "items": CONTROL_ENTRY, "maxItems": 100},
-    "deadline": nullable({**DATE, "description": f"At least {consultations.MIN_DEADLINE_DAYS} and at most "
+    "denial_id": UUID, "applicant": text(300, required=True), "consignee": text(300),
+    "end_user": text(300, required=True), "item_description": text(MAX_TEXT, required=True), "destination": COUNTRY,
+    "end_use": text(MAX_TEXT), "question": text(MAX_TEXT, required=True),
+    "control_entries": {"type": "array", "items": CONTROL_ENTRY, "maxItems": 100},
+    "deadline": {**OPTIONAL_DATE, "description": f"At least {consultations.MIN_DEADLINE_DAYS} and at most "
                                                  f"{consultations.MAX_DEADLINE_DAYS} days away (default "
-                                                 f"{consultations.DEFAULT_DEADLINE_DAYS})."}),
+                                                 f"{consultations.DEFAULT_DEADLINE_DAYS})."},
 }, ["denial_id", "applicant", "end_user", "item_description", "destination", "question"])
-MESSAGE_INPUT = obj({"body": text(consultations.MAX_MESSAGE)}, ["body"])
-ANSWER_INPUT = obj({"position": enum(consultations.POSITIONS), "reasons": text(consultations.MAX_MESSAGE)},
+MESSAGE_INPUT = obj({"body": text(consultations.MAX_MESSAGE, required=True)}, ["body"])
+ANSWER_INPUT = obj({"position": enum(consultations.POSITIONS), "reasons": text(consultations.MAX_MESSAGE, required=True)},
                    ["position", "reasons"])
 CLOSING_INPUT = obj({"outcome": enum(consultations.OUTCOMES),
                      "reasons": text(consultations.MAX_MESSAGE, "Required when the outcome is granted.")},
                     ["outcome"])
-WITHDRAW_INPUT = obj({"reason": text(MAX_TEXT, "Why the item is withdrawn (required).", multiline=True)}, ["reason"])
+WITHDRAW_INPUT = obj({"reason": text(sharing.MAX_NOTE, "Why the item is withdrawn.", multiline=True, required=True)},
+                     ["reason"])
+SCREENING_COUNTRIES = sorted(screening.country_names())
 SCREENING_INPUT = obj({
     "parties": {"type": "array", "minItems": 1, "maxItems": screening.MAX_PARTIES, "items": obj({
-        "name": text(300),
-        "aliases": nullable({"type": "array", "items": text(300), "maxItems": screening.MAX_ALIASES}),
-        "country": nullable(COUNTRY), "address": text(1000)}, ["name"])},
-    "threshold": nullable({"type": "number", "minimum": 0, "maximum": 1}),
+        "name": text(300, required=True),
+        "aliases": {"type": ["array", "null"], "maxItems": screening.MAX_ALIASES,
+                    "items": {"type": "string", "maxLength": 300}},
+        "country": {"anyOf": [enum(SCREENING_COUNTRIES, "An ISO 3166-1 code."), {"type": "string", "maxLength": 0},
+                              {"type": "null"}]},
+        "address": text(1000)}, ["name"])},
+    "threshold": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
     "include_inactive": {"type": "boolean", "default": False},
 }, ["parties"])
 
@@ -263,7 +295,9 @@ SCREENING_RESULT = obj({
         "matches": {"type": "array", "items": obj({
             "denial_id": UUID, "title": {"type": "string"}, "originator": {"type": "string"},
             "denial_status": nullable({"type": "string"}), "party": {"type": "object"},
-            "matched_name": {"type": "string"}, "score": {"type": "number"}, "explanation": {"type": "string"}})}},
+            "matched_name": {"type": "string"}, "score": {"type": "number"},
+            "explanation": {"type": "array", "description": "How the score was reached, feature by feature.",
+                            "items": obj({"feature": {"type": "string"}, "value": {}})}})}},
         ["index", "matches"])},
 }, ["screening_id", "threshold", "results"])
 MEETING = obj({
@@ -375,7 +409,8 @@ OPERATIONS: dict[str, Operation] = {
     "attachments_api.upload": Operation("Attach a file to a {label}", "Attachment", 201, upload=True,
                                         errors=(*WRITE_ERRORS, 415)),
     "attachments_api.download_file": Operation("Download an attachment (decrypted, signature verified)", None,
-                                               media_type="application/octet-stream"),
+                                               media_type="*/*",
+                                               description="Served with the file's own media type, as an attachment."),
     "attachments_api.signature": Operation("The attachment's signature bundle (ZIP, checkable with OpenSSL)", None,
                                            media_type="application/zip"),
     "api.create_screening": Operation("Screen parties against the denials your state sees", "ScreeningResult",
@@ -414,7 +449,7 @@ QUERY_PARAMETERS: dict[str, Schema] = {
     "from": {"type": "string", "format": "date", "description": "Published on or after (YYYY-MM-DD)."},
     "to": {"type": "string", "format": "date", "description": "Published on or before (YYYY-MM-DD)."},
     "q": {"type": "string", "description": "Words to search for."},
-    "when": enum(["upcoming", "past"], "Upcoming (soonest first, the default) or past (latest first)."),
+    "when": enum(meetings_api.WHEN, "Upcoming (soonest first, the default) or past (latest first)."),
 }
 
 _PARAMETER = re.compile(r"<(?:([a-z_]+)(?:\([^)]*\))?:)?([a-z_]+)>")
@@ -447,7 +482,7 @@ def _responses(op: Operation, endpoint: str, has_id: bool, response: str | None)
     if has_id:
         errors.add(404)
     if op.query:
-        errors.add(400)
+        errors.add(422)  # portal.api.params
     words = {400: "The request cannot be read (invalid JSON, bad parameters).", 401: "No valid bearer token.",
              403: "Not allowed (or, for a machine client, outside its scopes: insufficient_scope).",
              404: "No such object, or not yours to see.", 409: "The object can no longer change.",
