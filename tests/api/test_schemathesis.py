@@ -107,6 +107,10 @@ def api_schema(app: Flask, world: World, request: pytest.FixtureRequest) -> Any:
     # A body can match the document and still be refused with 422 and the field named: rules
     # JSON Schema cannot hold (the register of states, TLP:RED needs named states, a deadline
     # ten days away, one national reference per denial) belong to the validators.
+    # The coverage phase (every boundary value of every parameter, hundreds of calls per
+    # operation) runs with the long profile; `make test` keeps to the examples and a short fuzz.
+    if request.config.getoption("hypothesis_profile", None) != "long":
+        schema.config.phases.coverage.enabled = False
     acceptance = schema.config.checks.positive_data_acceptance
     # Likewise a file is 415 unless its content is of a type the portal takes (sniffed, not declared).
     acceptance.expected_statuses = [*acceptance.expected_statuses, "415", "422"]
