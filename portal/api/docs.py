@@ -33,8 +33,8 @@ def page() -> Any:
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
             body = operation.get("requestBody", {}).get("content", {})
-            media_type, content = next(iter(body.items()), (None, {}))
+            media_type, content = next(iter(body.items()), (None, {"schema": {}}))
             operations.append({"path": path, "method": method.upper(), "op": operation, "body_type": media_type,
-                               "body_schema": _resolve(document, content.get("schema", {}))[0] if content else None})
+                               "body_schema": _resolve(document, content["schema"])[0]})
     return render_template("api/docs.html", document=document, operations=operations,
                            as_json=lambda value: json.dumps(value, indent=2, ensure_ascii=False))
