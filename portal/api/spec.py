@@ -440,7 +440,8 @@ OPERATIONS: dict[str, Operation] = {
 
 QUERY_PARAMETERS: dict[str, Schema] = {
     "page": {"type": "integer", "minimum": 1, "default": 1},
-    "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 20},
+    "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE,
+                 "description": "Items per page (default: the portal's page size, given in each answer's per_page)."},
     "state": {"type": "string", "description": "Originating state code, or SECRETARIAT."},
     "category": {"type": "string", "description": "A threat category or document category."},
     "severity": {"type": "string", "description": f"One of {', '.join(SEVERITIES)}."},
