@@ -124,7 +124,8 @@ def api_schema(app: Flask, world: World, request: pytest.FixtureRequest) -> Any:
         out = dict(path_parameters)
         for name, value in path_parameters.items():
             pool = world.visible.get(name, []) + world.hidden.get(name, [])
-            if pool and isinstance(value, str):
+            # Only well-formed ids: a malformed one is a negative case and must stay malformed.
+            if pool and isinstance(value, str) and _is_uuid(value):
                 digest = sum(value.encode())
                 if digest % 2 == 0:
                     out[name] = pool[(digest // 2) % len(pool)]
