@@ -8,7 +8,6 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from portal.api.body import json_body
-from portal.api.params import check_list_args
 from portal.extensions import csrf, db
 from portal.models.item import Item
 from portal.models.screening import ScreeningSource
@@ -37,7 +36,6 @@ def _input_payload(item: Item) -> dict[str, Any]:
 
 @bp.get(f"/{KIND_PATH}")
 def list_items(kind_slug: str) -> Any:
-    check_list_args(request.args, dates=("from", "to"))
     page = queries.list_items(db.session, current_user, BY_SLUG[kind_slug].kind, request.args)
     return jsonify(items=[item_record(i, current_user) for i in page.items], page=page.number, per_page=page.size,
                    total=page.total, total_is_lower_bound=page.more, pages=page.pages)

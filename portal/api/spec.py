@@ -17,7 +17,6 @@ from flask import Flask
 
 from portal import access
 from portal.consultations import schema as consultations
-from portal.meetings import api as meetings_api
 from portal.kinds import (ACTIVITIES, BASES, BY_SLUG, DECISION_TYPES, DOCUMENT_CATEGORIES, PARTY_ROLES,
                           REASON_CODES, SEVERITIES, THREAT_CATEGORIES)
 from portal.models.consultation import ConsultationStatus, MessageKind
@@ -438,19 +437,22 @@ OPERATIONS: dict[str, Operation] = {
                                   description="Public: it describes the API and holds no data."),
 }
 
+# List parameters follow the pages' rule: a value a list cannot use is ignored, never an error
+# (portal.pagination, sharing.queries.apply_filters), so they are strings with their meaning.
 QUERY_PARAMETERS: dict[str, Schema] = {
-    "page": {"type": "integer", "minimum": 1, "default": 1},
-    "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE,
-                 "description": "Items per page (default: the portal's page size, given in each answer's per_page)."},
+    "page": {"type": "string", "description": "The page, a whole number from 1 (other values: 1; past the end: the last)."},
+    "per_page": {"type": "string", "description": f"Items per page, 1 to {MAX_PAGE_SIZE} (larger: {MAX_PAGE_SIZE}; "
+                                                  "other values: the portal's page size, given in each answer)."},
     "state": {"type": "string", "description": "Originating state code, or SECRETARIAT."},
     "category": {"type": "string", "description": "A threat category or document category."},
     "severity": {"type": "string", "description": f"One of {', '.join(SEVERITIES)}."},
     "tlp": {"type": "string", "description": f"One of {', '.join(t.value for t in Tlp)}."},
     "status": {"type": "string", "description": "An item status or a denial status."},
-    "from": {"type": "string", "format": "date", "description": "Published on or after (YYYY-MM-DD)."},
-    "to": {"type": "string", "format": "date", "description": "Published on or before (YYYY-MM-DD)."},
+    "from": {"type": "string", "description": "Published on or after this day (YYYY-MM-DD)."},
+    "to": {"type": "string", "description": "Published on or before this day (YYYY-MM-DD)."},
     "q": {"type": "string", "description": "Words to search for."},
-    "when": enum(meetings_api.WHEN, "Upcoming (soonest first, the default) or past (latest first)."),
+    "when": {"type": "string", "description": "past: meetings that have ended, latest first; otherwise upcoming ones, "
+                                              "soonest first."},
 }
 
 _PARAMETER = re.compile(r"<(?:([a-z_]+)(?:\([^)]*\))?:)?([a-z_]+)>")
@@ -482,8 +484,6 @@ def _responses(op: Operation, endpoint: str, has_id: bool, response: str | None)
     errors = set(op.errors or READ_ERRORS)
     if has_id:
         errors.add(404)
-    if op.query:
-        errors.add(422)  # portal.api.params
     words = {400: "The request cannot be read (invalid JSON, bad parameters).", 401: "No valid bearer token.",
              403: "Not allowed (or, for a machine client, outside its scopes: insufficient_scope).",
              404: "No such object, or not yours to see.", 409: "The object can no longer change.",

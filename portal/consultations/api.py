@@ -9,7 +9,6 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from portal.api.body import json_body
-from portal.api.params import check_list_args
 from portal.attachments import service as attachments
 from portal.attachments import web
 from portal.consultations import service
@@ -21,7 +20,6 @@ csrf.exempt(bp)  # no cookie sessions reach the API (portal.guard), so there is 
 
 @bp.get("")
 def list_consultations() -> Any:
-    check_list_args(request.args)
     page = service.list_for(db.session, current_user, request.args)
     return jsonify(consultations=[service.record(c, with_thread=False) for c in page.items], page=page.number,
                    per_page=page.size, total=page.total, pages=page.pages)
