@@ -132,3 +132,19 @@ def test_the_examples_are_accepted_by_the_live_api(app: Flask, client: Any, make
         assert response.status_code == 201, response.get_data(as_text=True)
     response = client.post("/api/v1/screenings", json=schemas["ScreeningRequest"]["example"], headers=bearer(token))
     assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_what_schemathesis_found_stays_fixed(app: Flask, client: Any, make_user: Any, token_for: Any,
+                                             make_item: Any, machine_token_for: Any) -> None:
+    """A 405 names the allowed methods (RFC 9110); OPTIONS by a machine client is audited rather
+    than a 500; a withdrawal reason over the limit is refused, not cut short."""
+    spoc = make_user("spoc", "DK")
+    token = token_for(spoc)
+    response = client.delete("/api/v1/denials", headers=bearer(token))
+    assert response.status_code == 405 and set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert response.get_json()["error"]["code"] == "method_not_allowed"
+    machine = machine_token_for(spoc, "denials:read denials:write")
+    assert client.options("/api/v1/denials", headers=bearer(machine)).status_code == 200
+    item_id = make_item(spoc, "denial")
+    response = client.post(f"/api/v1/denials/{item_id}/withdraw", json={"reason": "x" * 4001}, headers=bearer(token))
+    assert response.status_code == 422 and set(response.get_json()["error"]["fields"]) == {"reason"}
