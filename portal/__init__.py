@@ -39,6 +39,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal import cli, converters, guard, notifications, pages
     from portal.account.routes import bp as account_bp
     from portal.admin.routes import bp as admin_bp
+    from portal.api.docs import bp as api_docs_bp
     from portal.api.routes import bp as api_bp
     from portal.attachments.api import bp as attachments_api_bp
     from portal.attachments.routes import bp as attachments_bp
@@ -49,6 +50,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal.countries.routes import bp as countries_bp
     from portal.keys.routes import bp as keys_bp
     from portal.main.routes import bp as main_bp
+    from portal.meetings.api import bp as meetings_api_bp
     from portal.meetings.routes import bp as meetings_bp
     from portal.notifications.routes import bp as notifications_bp
     from portal.oauth import server as oauth_server
@@ -68,8 +70,9 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     converters.init_app(app)  # before the blueprints: their rules take the converters they find
     for blueprint in (main_bp, auth_bp, account_bp, users_bp, countries_bp, admin_bp, sharing_bp, api_bp, notifications_bp,
                       keys_bp, attachments_bp, attachments_api_bp, meetings_bp, screening_bp, consultations_bp,
-                      consultations_api_bp, oauth_bp, ops_bp, sso_bp, stix_bp, stix_pages_bp, taxii_bp, webauthn_bp,
-                      public_bp, public_publishing_bp, contact_inbox_bp, public_consultations_bp):
+                      consultations_api_bp, meetings_api_bp, api_docs_bp, oauth_bp, ops_bp, sso_bp, stix_bp,
+                      stix_pages_bp, taxii_bp, webauthn_bp, public_bp, public_publishing_bp, contact_inbox_bp,
+                      public_consultations_bp):
         app.register_blueprint(blueprint)
     notifications.init_app(app)
     oauth_server.init_app(app)

@@ -61,6 +61,7 @@ PUBLIC_ENDPOINTS = frozenset({
     "oauth.revoke",
     "oauth.introspect",
     "oauth.metadata",  # RFC 8414: describes the server, no data
+    "api_docs.openapi",  # the API's OpenAPI description: no data
     # The public side (portal/public/): no sign-in. Each page shows only what public_items_filter
     # and public_attachments_filter allow; the contact form writes only into the secretariat's inbox.
     "public.home",
@@ -956,7 +957,7 @@ def required_scope(endpoint: str | None, method: str, view_args: dict[str, Any] 
 
 def machine_may_call(user: object, endpoint: str | None, method: str, view_args: dict[str, Any] | None) -> bool:
     """Whether a machine client's scopes cover this route (people are not limited here)."""
-    if not is_machine(user):
+    if not is_machine(user) or endpoint in PUBLIC_ENDPOINTS:
         return True
     needed = required_scope(endpoint, method, view_args)
     scopes = machine_scopes(user)

@@ -178,7 +178,7 @@ DETAIL_SHAPES: dict[str, Shape] = {
     # machine clients: which client, what it may do, which route it called (a name, never a URL)
     "client_id": _pattern(CLIENT_ID_PATTERN), "scopes": _list_of(_pattern(SCOPE_PATTERN)),
     "auth_method": _one_of({"client_secret_basic", "private_key_jwt"}), "endpoint": _pattern(ENDPOINT_PATTERN),
-    "method": _one_of({"GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"}), "http_status": _count,
+    "method": _one_of({"GET", "HEAD", "OPTIONS", "POST", "PATCH", "PUT", "DELETE"}), "http_status": _count,
     # single sign-on: the multi-factor values a state accepts, where its client secret lives
     "mfa_amr": _list_of(_pattern(CLAIM_VALUE_PATTERN)), "mfa_acr": _list_of(_pattern(CLAIM_VALUE_PATTERN)),
     "secret_source": _one_of({"environment", "sealed"}), "mfa_by_idp": _boolean, "bindings_removed": _count,

@@ -13,6 +13,7 @@ from portal.auth import sessions
 from portal.errors import InsufficientScope
 from portal.oauth import server as oauth
 from portal.extensions import db, login_manager
+from portal.http import is_api_path
 from portal.models.base import utcnow
 from portal.models.user import User
 
@@ -37,12 +38,12 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
 
 
-# Paths that take bearer tokens only (never the session cookie): the JSON API and the TAXII server.
-BEARER_PATHS = ("/api/", "/taxii2/")
+# Bearer tokens only (never the session cookie): the JSON API (portal.http.is_api_path) and the TAXII server.
+TAXII_PATH = "/taxii2/"
 
 
 def is_api_request() -> bool:
-    return request.path.startswith(BEARER_PATHS)
+    return is_api_path(request.path) or request.path.startswith(TAXII_PATH)
 
 
 def load_user(user_id: str) -> User | None:

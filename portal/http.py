@@ -18,3 +18,12 @@ class PortalRequest(Request):
             return raw
         return ImmutableMultiDict([(key.replace("\x00", ""), value.replace("\x00", ""))
                                    for key, value in raw.items(multi=True)])
+
+
+# The one page under /api/ that is a page for people (signed in with a session), not an API call.
+API_PAGES = frozenset({"/api/docs"})
+
+
+def is_api_path(path: str) -> bool:
+    """Whether `path` is an API call: bearer tokens only, JSON errors (portal.guard, portal.pages)."""
+    return path.startswith("/api/") and path not in API_PAGES

@@ -3,15 +3,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, has_request_context, jsonify, render_template, request, url_for
+from flask import Flask, has_request_context, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from portal.kinds import KINDS
 from portal import access
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.http import is_api_path
 
 ERROR_TEXT = {
     400: ("The request could not be understood", "Something in the request was not valid. Go back and try again."),
@@ -36,7 +37,7 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 
 def wants_json() -> bool:
     """API calls, and pages' scripts that ask for JSON (the upload progress bar), get the envelope."""
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    return is_api_path(request.path) or request.accept_mimetypes.best == "application/json"
 
 
 def _way_back() -> str | None:
@@ -82,7 +83,10 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException) -> Any:
         if error.code in (301, 302, 303, 307, 308):
             return error
-        return error_response(error.code or 500)
+        response = make_response(error_response(error.code or 500))
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)  # RFC 9110: a 405 names what is allowed
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Any:

@@ -16,6 +16,7 @@ from werkzeug.routing import Rule
 from werkzeug.routing.converters import AnyConverter, IntegerConverter, UUIDConverter
 
 from portal import access, create_app
+from portal.http import is_api_path
 from tests.conftest import PASSWORD, csrf_token, post_form, sign_in
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -96,7 +97,7 @@ def test_every_endpoint_is_protected_unless_allow_listed(app: Flask, make_user: 
         elif rule.endpoint in access.PUBLIC_ENDPOINTS:
             if response.status_code == 401 or location == guard_redirect(method, path):
                 problems.append(f"public {rule.endpoint} {method} {path} was refused ({response.status_code} {location})")
-        elif path.startswith("/api/"):
+        elif is_api_path(path):  # API calls (bearer tokens); /api/docs is a page for people
             if response.status_code != 401:
                 problems.append(f"{rule.endpoint} {method} {path} answered {response.status_code}, not 401")
             elif response.get_json()["error"]["code"] != "unauthorized":
@@ -123,7 +124,7 @@ def test_signed_in_users_pass_the_guard_on_every_page(app: Flask, make_user: Any
             continue
         response = client.get(path)
         location = response.headers.get("Location", "")
-        if path.startswith("/api/"):
+        if is_api_path(path) and rule.endpoint not in access.PUBLIC_ENDPOINTS:
             if response.status_code != 401:  # the API takes bearer tokens only, never the cookie
                 problems.append(f"{path} answered {response.status_code} to a cookie")
         elif response.status_code >= 500 or location.startswith("/login?next="):

@@ -15,6 +15,7 @@ from portal.errors import ValidationFailed
 from portal.models.item import ItemKind, Tlp
 
 MAX_TITLE, MAX_SUMMARY, MAX_BODY = 300, 4000, 200_000
+MAX_NOTE = 4000  # a reason for withdrawal, revocation or a change note
 
 
 @dataclass

@@ -24,7 +24,7 @@ from portal.notifications import alerts
 from portal.public import service as public
 from portal.screening.parties import sync_parties
 from portal.sharing import search
-from portal.sharing.schema import CleanItem, validate
+from portal.sharing.schema import MAX_NOTE, CleanItem, validate
 
 REVIEW_YEARS = 3
 
@@ -101,7 +101,9 @@ def _note(text: str, field: str, missing: str) -> str:
         raise ValidationFailed(missing, {field: missing})
     if problem:
         raise ValidationFailed("Some fields need attention.", {field: problem})
-    return value[:4000]
+    if len(value) > MAX_NOTE:  # refused, not cut short: the writer should know what was kept
+        raise ValidationFailed("Some fields need attention.", {field: f"Must be at most {MAX_NOTE} characters."})
+    return value
 
 
 def _commit(session: Session, field: str = "national_ref") -> None:
