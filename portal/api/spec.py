@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask
 
+from portal.stix.routes import STIX_MEDIA_TYPE
 from portal import access
 from portal.consultations import schema as consultations
 from portal.kinds import (ACTIVITIES, BASES, BY_SLUG, DECISION_TYPES, DOCUMENT_CATEGORIES, PARTY_ROLES,
@@ -365,6 +366,9 @@ def components_schemas() -> dict[str, Schema]:
         "Meeting": MEETING, "MeetingPage": page_of("meetings", ref("Meeting")),
         "MeetingDetail": {"allOf": [ref("Meeting"), obj({"agenda": AGENDA}, ["agenda"])]},
         "Participants": PARTICIPANTS,
+        # The objects inside follow STIX 2.1 itself (checked by stix2-validator in tests/taxii).
+        "StixBundle": obj({"type": {"const": "bundle"}, "id": {"type": "string", "pattern": "^bundle--"},
+                           "objects": {"type": "array", "items": {"type": "object"}}}, ["type", "id", "objects"]),
     })
     return schemas
 
@@ -433,6 +437,11 @@ OPERATIONS: dict[str, Operation] = {
                                             query=(*PAGING, "when")),
     "meetings_api.get_meeting": Operation("Read a meeting with its agenda", "MeetingDetail"),
     "meetings_api.participants": Operation("The invited states and the registered delegations", "Participants"),
+    "stix.kind_bundle": Operation("{plural} as one STIX 2.1 bundle", "StixBundle", media_type=STIX_MEDIA_TYPE,
+                                  query=ITEM_FILTERS, description="The live items you may read (never TLP:RED), "
+                                                                  "filtered as the list is; at most 10,000."),
+    "stix.item_bundle": Operation("One {label} as a STIX 2.1 bundle", "StixBundle", media_type=STIX_MEDIA_TYPE,
+                                  description="A report, its originating state's identity and its TLP 2.0 marking."),
     "api_docs.openapi": Operation("This document", None, media_type="application/json",
                                   description="Public: it describes the API and holds no data."),
 }
