@@ -35,8 +35,10 @@ def _date(raw: Any) -> date | None:
         return None
 
 
-def apply_filters(session: Session, query: Select[Item], kind: ItemKind | None, args: Mapping[str, Any]) -> Select[Item]:
-    """Narrow `query` by the list filters in `args`; unknown values are ignored, never errors."""
+def apply_filters(session: Session, query: Select[Item], kind: ItemKind | None, args: Mapping[str, Any],
+                  ordered: bool = True) -> Select[Item]:
+    """Narrow `query` by the list filters in `args`; unknown values are ignored, never errors.
+    `ordered` is false for a capped count, which needs no order (see search.matches)."""
     if kind is not None:
         query = query.where(Item.kind == kind)
     state = str(args.get("state") or "").upper()
@@ -67,7 +69,7 @@ def apply_filters(session: Session, query: Select[Item], kind: ItemKind | None, 
         query = query.where(Item.published_at < datetime.combine(end + timedelta(days=1), time.min, UTC))
     text = str(args.get("q") or "").strip()
     if text:
-        condition = search.matches(session, text)
+        condition = search.matches(session, text, ordered=ordered)
         # A query without a single word ("*", "(") matches nothing rather than everything.
         query = query.where(condition if condition is not None else false())
     return query
@@ -78,18 +80,21 @@ def _newest_first(query: Select[Item]) -> Select[Item]:
     return query.order_by(func.coalesce(Item.published_at, Item.updated_at).desc(), Item.id)
 
 
-def list_query(session: Session, actor: User, kind: ItemKind | None, args: Mapping[str, Any]) -> Select[tuple[Any]]:
-    """The ids of the items `actor` may see, filtered by `args`, newest first (access filter inside)."""
+def list_query(session: Session, actor: User, kind: ItemKind | None, args: Mapping[str, Any],
+               ordered: bool = True) -> Select[tuple[Any]]:
+    """The ids of the items `actor` may see, filtered by `args`, newest first (access filter inside);
+    `ordered=False`: the same rows by a plan for counting them (the order is dropped)."""
     # Page through ids, then load the page's rows: sorting narrow (key, id) pairs instead of
     # whole items (bodies, search text) makes large lists about a third faster. Newest first
     # rather than by relevance: ranking would score every match, so a common word would cost
     # in proportion to its matches; the date order walks the list index and stops at the page.
-    return _newest_first(apply_filters(session, visible_items(actor), kind, args)).with_only_columns(Item.id)
+    return _newest_first(apply_filters(session, visible_items(actor), kind, args, ordered)).with_only_columns(Item.id)
 
 
 def list_items(session: Session, actor: User, kind: ItemKind | None, args: Mapping[str, Any]) -> Page[Item]:
     """One page of the items `actor` may see, filtered by `args` (the total is capped, see pagination)."""
-    page = paginate(session, list_query(session, actor, kind, args), args)
+    counted = list_query(session, actor, kind, args, ordered=False) if args.get("q") else None
+    page = paginate(session, list_query(session, actor, kind, args), args, counted)
     if page.items:
         rows = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_(page.items)))}
         page.items = [rows[item_id] for item_id in page.items]

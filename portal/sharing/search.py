@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, MetaData, Table, Text, Uuid, delete, func, insert, literal_column, select
+from sqlalchemy import (Column, ColumnElement, Integer, MetaData, Table, Text, Uuid, delete, func, insert, literal_column,
+                        select, update)
 from sqlalchemy.orm import Session
 
 from portal.models.item import Item, ItemStatus
@@ -17,10 +18,17 @@ from portal.models.item import Item, ItemStatus
 # The FTS5 virtual table is created by migration 0002 on SQLite only; it lives outside the
 # models' metadata so schema comparison and PostgreSQL never see it.
 fts_metadata = MetaData()
-item_fts = Table("item_fts", fts_metadata, Column("item_id", Uuid), Column("content", Text))
+item_fts = Table("item_fts", fts_metadata, Column("rowid", Integer), Column("item_id", Uuid), Column("content", Text))
 
 TERM = re.compile(r"\w+", re.UNICODE)
 SEARCH_VECTOR: ColumnElement[Any] = literal_column("items.search_vector")
+# SQLite: the rowid of the item's FTS row (migration 0018, unmodelled: SQLite only). A MATCH
+# yields rowids from the index alone; reading item_id would cost a content read per match.
+SEARCH_KEY: ColumnElement[Any] = literal_column("items.search_key")
+WALKED_SEARCH_KEY: ColumnElement[Any] = literal_column("+items.search_key")
+# Matches from which walking the newest-first index beats looking up and sorting each match.
+COMMON = 1000
+ITEM_KEYS = Table("items", fts_metadata, Column("id", Uuid), Column("search_key", Integer))  # to read and set it
 
 
 def searchable_text(item: Item) -> str:
@@ -45,13 +53,21 @@ def _flatten(value: Any, out: list[str]) -> None:
 def index_item(session: Session, item: Item) -> None:
     """Refresh the item's entry in the full-text index (within the caller's transaction)."""
     item.search_text = searchable_text(item)
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(delete(item_fts).where(item_fts.c.item_id == item.id))
-        session.execute(insert(item_fts).values(item_id=item.id, content=item.search_text))
+    if session.get_bind().dialect.name != "sqlite":
+        return  # PostgreSQL's tsvector is a generated column
+    session.flush()  # the item's row must exist to carry its key
+    key = session.scalar(select(ITEM_KEYS.c.search_key).where(ITEM_KEYS.c.id == item.id))
+    if key is not None:  # re-index under the same key (by rowid: the FTS index has no item_id lookup)
+        session.execute(delete(item_fts).where(item_fts.c.rowid == key))
+        session.execute(insert(item_fts).values(rowid=key, item_id=item.id, content=item.search_text))
+        return
+    key = session.execute(insert(item_fts).values(item_id=item.id, content=item.search_text)).lastrowid
+    session.execute(update(ITEM_KEYS).where(ITEM_KEYS.c.id == item.id).values(search_key=key))
 
 
-def matches(session: Session, query: str) -> ColumnElement[bool] | None:
-    """A condition on Item for `query`; None when the query has no searchable words."""
+def matches(session: Session, query: str, ordered: bool = True) -> ColumnElement[bool] | None:
+    """A condition on Item for `query`; None when the query has no searchable words. `ordered`:
+    the rows will be read newest first up to a page; false when they are only counted (capped)."""
     terms = TERM.findall(query)[:20]
     if not terms:
         return None
@@ -62,5 +78,11 @@ def matches(session: Session, query: str) -> ColumnElement[bool] | None:
         return SEARCH_VECTOR.op("@@")(tsquery)
     # Each term quoted: user input can never become FTS5 query syntax.
     fts_query = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-    hits = select(item_fts.c.item_id).where(item_fts.c.content.op("MATCH")(fts_query))
-    return Item.id.in_(hits)
+    hits = select(item_fts.c.rowid).where(item_fts.c.content.op("MATCH")(fts_query))
+    # SQLite's planner cannot tell a common word from a rare one, so ask the index (rowids only,
+    # stops at COMMON). A rare word: look its items up by key and sort them. A common one: walk
+    # the newest-first index (it covers search_key), test each entry against the matches, stop
+    # at the page; the unary + keeps the planner off the key index.
+    # A capped count needs no order: it always goes from the matches, stopping at the cap.
+    common = ordered and session.scalar(select(func.count()).select_from(hits.limit(COMMON).subquery())) == COMMON
+    return (WALKED_SEARCH_KEY if common else SEARCH_KEY).in_(hits)
