@@ -195,14 +195,17 @@ REQUESTS = [
 
 
 def capture_sql(app: Any, client: Any, url: str, params: dict[str, Any], headers: dict[str, str]) -> list[tuple[str, Any]]:
-    """The list/search SQL one request sends to the driver: statements on the items table with
-    a LIMIT or a COUNT (the filtered, ordered, limited page query and the capped count)."""
+    """The list/search SQL one request sends to the driver: statements on the items table (or the
+    FTS5 table) with a LIMIT or a COUNT (the filtered, ordered, limited page query and the capped
+    count), and the planner settings a search's count runs under on PostgreSQL."""
     captured: list[tuple[str, Any]] = []
 
     def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         lowered = statement.lower()
-        if lowered.lstrip().startswith("select") and ("items" in lowered or "item_fts" in lowered) \
-                and ("limit" in lowered or "count(" in lowered):
+        if not lowered.lstrip().startswith("select"):
+            return
+        if (("items" in lowered or "item_fts" in lowered) and ("limit" in lowered or "count(" in lowered)) \
+                or "set_config(" in lowered or "current_setting(" in lowered:  # a search's counting plan
             captured.append((statement, parameters))
 
     engine = app.extensions["portal.db"]

@@ -18,7 +18,7 @@ from portal.models.audit import AuditEntry
 from portal.models.base import utcnow
 from portal.models.item import DenialStatus, Item, ItemCategory, ItemKind, ItemStatus, Tlp
 from portal.models.user import User
-from portal.pagination import Page, paginate
+from portal.pagination import Page, capped_count, count_cap, paginate
 from portal.sharing import search
 
 FILTER_NAMES = ("state", "category", "severity", "tlp", "status", "from", "to", "q")
@@ -93,7 +93,11 @@ def list_query(session: Session, actor: User, kind: ItemKind | None, args: Mappi
 
 def list_items(session: Session, actor: User, kind: ItemKind | None, args: Mapping[str, Any]) -> Page[Item]:
     """One page of the items `actor` may see, filtered by `args` (the total is capped, see pagination)."""
-    counted = list_query(session, actor, kind, args, ordered=False) if args.get("q") else None
+    counted = None
+    if str(args.get("q") or "").strip():
+        # A search counts its matches by a plan of its own (see search.matches, search.counting).
+        with search.counting(session):
+            counted = capped_count(session, list_query(session, actor, kind, args, ordered=False), count_cap())
     page = paginate(session, list_query(session, actor, kind, args), args, counted)
     if page.items:
         rows = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_(page.items)))}
