@@ -10,8 +10,8 @@ from datetime import date, datetime, time, timedelta, UTC
 from typing import Any
 from collections.abc import Mapping
 
-from sqlalchemy import Select, distinct, false, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, distinct, func, select
+from sqlalchemy.orm import Session, load_only, raiseload
 
 from portal import access
 from portal.models.audit import AuditEntry
@@ -38,7 +38,7 @@ def _date(raw: Any) -> date | None:
 def apply_filters(session: Session, query: Select[Item], kind: ItemKind | None, args: Mapping[str, Any],
                   ordered: bool = True) -> Select[Item]:
     """Narrow `query` by the list filters in `args`; unknown values are ignored, never errors.
-    `ordered` is false for a capped count, which needs no order (see search.matches)."""
+    `ordered` is false for a capped count, which needs no order (see search.narrow)."""
     if kind is not None:
         query = query.where(Item.kind == kind)
     state = str(args.get("state") or "").upper()
@@ -69,9 +69,7 @@ def apply_filters(session: Session, query: Select[Item], kind: ItemKind | None, 
         query = query.where(Item.published_at < datetime.combine(end + timedelta(days=1), time.min, UTC))
     text = str(args.get("q") or "").strip()
     if text:
-        condition = search.matches(session, text, ordered=ordered)
-        # A query without a single word ("*", "(") matches nothing rather than everything.
-        query = query.where(condition if condition is not None else false())
+        query = search.narrow(session, query, text, ordered)
     return query
 
 
@@ -91,16 +89,25 @@ def list_query(session: Session, actor: User, kind: ItemKind | None, args: Mappi
     return _newest_first(apply_filters(session, visible_items(actor), kind, args, ordered)).with_only_columns(Item.id)
 
 
-def list_items(session: Session, actor: User, kind: ItemKind | None, args: Mapping[str, Any]) -> Page[Item]:
-    """One page of the items `actor` may see, filtered by `args` (the total is capped, see pagination)."""
+# What a list table shows of an item (sharing/_table.html); the rest stays unloaded and raises if read.
+TABLE_COLUMNS = (Item.id, Item.kind, Item.status, Item.originator_code, Item.tlp, Item.title, Item.summary,
+                 Item.severity, Item.national_ref, Item.denial_status, Item.published_at, Item.updated_at)
+FOR_TABLE = (load_only(*TABLE_COLUMNS, raiseload=True), raiseload(Item.audience_countries), raiseload(Item.categories))
+
+
+def list_items(session: Session, actor: User, kind: ItemKind | None, args: Mapping[str, Any],
+               for_table: bool = False) -> Page[Item]:
+    """One page of the items `actor` may see, filtered by `args` (the total is capped, see pagination).
+    `for_table`: load only what a list table shows, not bodies, details, search text or audiences."""
     counted = None
     if str(args.get("q") or "").strip():
-        # A search counts its matches by a plan of its own (see search.matches, search.counting).
+        # A search counts its matches by a plan of its own (see search.narrow, search.counting).
         with search.counting(session):
             counted = capped_count(session, list_query(session, actor, kind, args, ordered=False), count_cap())
     page = paginate(session, list_query(session, actor, kind, args), args, counted)
     if page.items:
-        rows = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_(page.items)))}
+        rows_query = select(Item).where(Item.id.in_(page.items)).options(*(FOR_TABLE if for_table else ()))
+        rows = {item.id: item for item in session.scalars(rows_query)}
         page.items = [rows[item_id] for item_id in page.items]
     return page
 

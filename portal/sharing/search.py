@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import (Column, ColumnElement, Integer, MetaData, Table, Text, Uuid, delete, func, insert, literal_column,
-                        select, text, update)
+from sqlalchemy import (Column, ColumnElement, Integer, MetaData, Select, Table, Text, Uuid, delete, false, func, insert,
+                        literal_column, select, text, update)
 from sqlalchemy.orm import Session
 
 from portal.models.item import Item, ItemStatus
@@ -67,27 +67,32 @@ def index_item(session: Session, item: Item) -> None:
     session.execute(update(ITEM_KEYS).where(ITEM_KEYS.c.id == item.id).values(search_key=key))
 
 
-def matches(session: Session, query: str, ordered: bool = True) -> ColumnElement[bool] | None:
-    """A condition on Item for `query`; None when the query has no searchable words. `ordered`:
-    the rows will be read newest first up to a page; false when they are only counted (capped)."""
-    terms = TERM.findall(query)[:20]
+def narrow(session: Session, query: Select[Any], words: str, ordered: bool = True) -> Select[Any]:
+    """`query` (on Item) narrowed to the items matching `words`; to none when `words` has no
+    searchable word ("*", "(" match nothing rather than everything). `ordered`: the rows will be
+    read newest first up to a page; false when they are only counted (capped)."""
+    terms = TERM.findall(words)[:20]
     if not terms:
-        return None
+        return query.where(false())
     if session.get_bind().dialect.name == "postgresql":
         tsquery = func.plainto_tsquery("english", " ".join(terms))
         # The stored tsvector of migration 0012 (unmodelled: PostgreSQL only), so testing a row
-        # never re-parses its text.
-        return SEARCH_VECTOR.op("@@")(tsquery)
+        # never re-parses its text. Counting: see counting().
+        return query.where(SEARCH_VECTOR.op("@@")(tsquery))
     # Each term quoted: user input can never become FTS5 query syntax.
     fts_query = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
-    hits = select(item_fts.c.rowid).where(item_fts.c.content.op("MATCH")(fts_query))
+    match = item_fts.c.content.op("MATCH")(fts_query)
+    if not ordered:
+        # A capped count needs no order: go through the matches (rowids, lazily, from the index),
+        # look each item up by its key, stop at the cap: a few ms whatever the word.
+        return query.join(item_fts, item_fts.c.rowid == SEARCH_KEY).where(match)
     # SQLite's planner cannot tell a common word from a rare one, so ask the index (rowids only,
     # stops at COMMON). A rare word: look its items up by key and sort them. A common one: walk
     # the newest-first index (it covers search_key), test each entry against the matches, stop
     # at the page; the unary + keeps the planner off the key index.
-    # A capped count needs no order: it always goes from the matches, stopping at the cap.
-    common = ordered and session.scalar(select(func.count()).select_from(hits.limit(COMMON).subquery())) == COMMON
-    return (WALKED_SEARCH_KEY if common else SEARCH_KEY).in_(hits)
+    hits = select(item_fts.c.rowid).where(match)
+    common = session.scalar(select(func.count()).select_from(hits.limit(COMMON).subquery())) == COMMON
+    return query.where((WALKED_SEARCH_KEY if common else SEARCH_KEY).in_(hits))
 
 
 # PostgreSQL: the planner settings a capped count of matches runs under (see counting).
@@ -103,7 +108,7 @@ def counting(session: Session) -> Iterator[None]:
     does not know a test costs a fetch: ~350 ms for a word in one item of six over 200,000
     items. From the GIN index (a bitmap of the matches, no tsvector read, then the access
     filter on each row until the cap) it costs a few ms whatever the word. The settings are
-    local to the transaction and put back right after the count. SQLite: see matches(ordered=False).
+    local to the transaction and put back right after the count. SQLite: see narrow(ordered=False).
     """
     if session.get_bind().dialect.name != "postgresql":
         yield

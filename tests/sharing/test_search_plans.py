@@ -135,9 +135,13 @@ def test_the_count_goes_through_the_full_text_index(app: Flask, make_user: Any, 
     """The capped count reads the index's matches, never testing rows one by one in some order:
     PostgreSQL's bitmap of GIN matches (its planner settings put back afterwards), SQLite's
     lookup by FTS key."""
-    viewer = make_user("officer", "DK")
-    helpers.make_item(app, make_user("spoc", "NO"), "denial", title="Planned spyware")
+    viewer, spoc = make_user("officer", "DK"), make_user("spoc", "NO")
+    # Enough rows for the planner's estimates to mean something: one in twenty matches.
+    _copies(app, helpers.make_item(app, spoc, "threat_notice", title="Planned spyware"), 40)
+    _copies(app, helpers.make_item(app, spoc, "threat_notice", title="Planned periscopes"), 800)
     with app.app_context():
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
         actor = helpers.user(viewer)
         counted = queries.list_query(db.session, actor, None, {"q": "spyware"}, ordered=False).order_by(None).limit(1001)
         if backend == "postgresql":
