@@ -31,7 +31,8 @@ def upgrade() -> None:
     # One pass over the FTS rows (item_id is not indexed there, so no lookup per item).
     op.execute("CREATE TEMPORARY TABLE search_keys (item_id CHAR(32) PRIMARY KEY, search_key INTEGER NOT NULL)")
     op.execute("INSERT OR IGNORE INTO search_keys SELECT item_id, rowid FROM item_fts")
-    op.execute("UPDATE items SET search_key = (SELECT search_key FROM search_keys WHERE search_keys.item_id = items.id)")
+    op.execute("UPDATE items SET search_key = "
+               "(SELECT search_key FROM search_keys WHERE search_keys.item_id = items.id)")
     op.execute("DROP TABLE search_keys")
     op.execute("CREATE UNIQUE INDEX ix_items_search_key ON items (search_key)")
     op.execute("DROP INDEX ix_items_newest")

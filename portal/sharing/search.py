@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import (Column, ColumnElement, Integer, MetaData, Select, Table, Text, Uuid, delete, false, func, insert,
-                        literal_column, select, text, update)
+from sqlalchemy import (Column, ColumnElement, Integer, MetaData, Select, Table, Text, Uuid, delete, false, func,
+                        insert, literal_column, select, text, update)
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from portal.models.item import Item, ItemStatus
@@ -63,7 +64,8 @@ def index_item(session: Session, item: Item) -> None:
         session.execute(delete(item_fts).where(item_fts.c.rowid == key))
         session.execute(insert(item_fts).values(rowid=key, item_id=item.id, content=item.search_text))
         return
-    key = session.execute(insert(item_fts).values(item_id=item.id, content=item.search_text)).lastrowid
+    inserted = session.execute(insert(item_fts).values(item_id=item.id, content=item.search_text))
+    key = cast(CursorResult[Any], inserted).lastrowid  # an FTS5 table takes no RETURNING
     session.execute(update(ITEM_KEYS).where(ITEM_KEYS.c.id == item.id).values(search_key=key))
 
 
@@ -119,7 +121,7 @@ def counting(session: Session) -> Iterator[None]:
     try:
         yield
     finally:
-        _set(session, dict(zip(names, before)))
+        _set(session, dict(zip(names, before, strict=True)))
 
 
 def _set(session: Session, settings: dict[str, str]) -> None:

@@ -59,7 +59,8 @@ def test_each_plan_lists_only_what_the_viewer_may_see_newest_first(app: Flask, m
         assert not any(str(i) in html for i in hidden)
     assert seen == [str(i) for i in reversed(visible)]  # newest first across pages
 
-    body = client.get(api_url("denial"), query_string={"q": word}, headers=bearer(helpers.api_token(app, viewer))).get_json()
+    token = helpers.api_token(app, viewer)
+    body = client.get(api_url("denial"), query_string={"q": word}, headers=bearer(token)).get_json()
     assert (body["total"], body["total_is_lower_bound"]) == (4, False)
     assert [i["id"] for i in body["items"]] == [str(i) for i in reversed(visible)]
 
@@ -97,7 +98,8 @@ def test_more_than_a_thousand_results(app: Flask, make_user: Any, login_as: Any)
     spoc, viewer = make_user("spoc", "NO"), make_user("officer", "DK")
     original = helpers.make_item(app, spoc, "threat_notice", title=f"Many {word}")
     _copies(app, original, 1000)
-    hidden = helpers.make_item(app, spoc, "threat_notice", title=f"Elsewhere {word}", audience=audience(countries=["FR"]))
+    hidden = helpers.make_item(app, spoc, "threat_notice", title=f"Elsewhere {word}",
+                               audience=audience(countries=["FR"]))
     client = login_as(app.test_client(), viewer)
     html = client.get("/search", query_string={"q": word, "per_page": 100}).get_data(as_text=True)
     assert f"More than 1,000 results for “{word}”" in html
@@ -143,7 +145,8 @@ def test_the_count_goes_through_the_full_text_index(app: Flask, make_user: Any, 
         db.session.execute(text("ANALYZE"))
         db.session.commit()
         actor = helpers.user(viewer)
-        counted = queries.list_query(db.session, actor, None, {"q": "spyware"}, ordered=False).order_by(None).limit(1001)
+        counted = queries.list_query(db.session, actor, None, {"q": "spyware"}, ordered=False)
+        counted = counted.order_by(None).limit(1001)
         if backend == "postgresql":
             before = db.session.scalar(text("SELECT current_setting('enable_seqscan')"))
             with search.counting(db.session):
