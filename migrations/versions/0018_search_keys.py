@@ -6,6 +6,10 @@ before the first row). Items now carry their FTS row's rowid in `search_key`: th
 answers a MATCH with rowids alone, the newest-first list index covers `search_key` (walk it,
 test each entry against the matches, stop at the page), and `ix_items_search_key` looks up
 the few items of a rare word. Unmodelled on purpose (SQLite only), like the FTS table.
+PostgreSQL needs no schema change: its capped count runs from the GIN index
+(portal.sharing.search.counting). bench/listing.py, 200,000 items, p95 of a word in one item
+of six / of a rare word, same run (a machine loaded by other jobs): SQLite 722 / 70 ms before,
+145 / 118 ms after; PostgreSQL 320 / 133 ms before, 212 / 168 ms after.
 
 Revision ID: 0018
 Revises: 0017
