@@ -30,7 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from alembic import command
-from sqlalchemy import event, insert, text
+from sqlalchemy import bindparam, event, insert, text, update
 
 from portal import create_app
 from portal.auth import sessions
@@ -41,7 +41,7 @@ from portal.extensions import db
 from portal.models import Item, ItemAudienceCountry, ItemCategory, Role, User, UserStatus
 from portal.models.base import utcnow
 from portal.kinds import DOCUMENT_CATEGORIES, THREAT_CATEGORIES
-from portal.sharing.search import item_fts
+from portal.sharing.search import ITEM_KEYS, item_fts
 from tests.pg import PostgresServer
 
 CODES = [code for code, _ in FOUNDING_STATES]
@@ -121,7 +121,7 @@ def make_rows(offset: int, count: int, authors: dict[str | None, uuid.UUID]) -> 
         })
         named += [{"item_id": item_id, "country_code": c} for c in audience]
         categories += [{"item_id": item_id, "slug": s} for s in row_categories]
-        fts.append({"item_id": item_id, "content": search_text})
+        fts.append({"rowid": n + 1, "item_id": item_id, "content": search_text})
     return items, named, categories, fts
 
 
@@ -154,8 +154,11 @@ def seed(app: Any, count: int) -> uuid.UUID:
                     conn.execute(insert(ItemAudienceCountry.__table__), named)
                 if categories:
                     conn.execute(insert(ItemCategory.__table__), categories)
-                if sqlite:
+                if sqlite:  # the FTS row and the item's key to it (portal.sharing.search.index_item)
                     conn.execute(insert(item_fts), fts)
+                    conn.execute(update(ITEM_KEYS).where(ITEM_KEYS.c.id == bindparam("b_id"))
+                                 .values(search_key=bindparam("b_key")),
+                                 [{"b_id": row["item_id"], "b_key": row["rowid"]} for row in fts])
             done += size
             print(f"\r  seeded {done:,}/{count:,} items ({time.perf_counter() - started:.0f} s)", end="", flush=True)
         with engine.begin() as conn:
@@ -192,13 +195,17 @@ REQUESTS = [
 
 
 def capture_sql(app: Any, client: Any, url: str, params: dict[str, Any], headers: dict[str, str]) -> list[tuple[str, Any]]:
-    """The list/search SQL one request sends to the driver: statements on the items table with
-    a LIMIT or a COUNT (the filtered, ordered, limited page query and the capped count)."""
+    """The list/search SQL one request sends to the driver: statements on the items table (or the
+    FTS5 table) with a LIMIT or a COUNT (the filtered, ordered, limited page query and the capped
+    count), and the planner settings a search's count runs under on PostgreSQL."""
     captured: list[tuple[str, Any]] = []
 
     def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         lowered = statement.lower()
-        if lowered.lstrip().startswith("select") and "items" in lowered and ("limit" in lowered or "count(" in lowered):
+        if not lowered.lstrip().startswith("select"):
+            return
+        if (("items" in lowered or "item_fts" in lowered) and ("limit" in lowered or "count(" in lowered)) \
+                or "set_config(" in lowered or "current_setting(" in lowered:  # a search's counting plan
             captured.append((statement, parameters))
 
     engine = app.extensions["portal.db"]

@@ -69,10 +69,12 @@ def capped_count(session: Session, query: Select[Any], cap: int) -> tuple[int, b
     return min(found, cap), found > cap
 
 
-def paginate(session: Session, query: Select[Any], args: Mapping[str, Any]) -> Page[Any]:
-    """Run `query` for the page named in `args` (?page=, ?per_page=), clamped to sane bounds."""
+def paginate(session: Session, query: Select[Any], args: Mapping[str, Any],
+             counted: tuple[int, bool] | None = None) -> Page[Any]:
+    """Run `query` for the page named in `args` (?page=, ?per_page=), clamped to sane bounds.
+    `counted`: the capped count of `query`'s rows when the caller made it (by a plan of its own)."""
     size = page_size(args)
-    total, more = capped_count(session, query, count_cap())
+    total, more = counted if counted is not None else capped_count(session, query, count_cap())
     pages = max(1, -(-total // size))
     number = min(_positive_int(args.get("page"), 1), pages)
     items = list(session.scalars(query.limit(size).offset((number - 1) * size)).unique())

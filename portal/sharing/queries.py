@@ -10,15 +10,15 @@ from datetime import date, datetime, time, timedelta, UTC
 from typing import Any
 from collections.abc import Mapping
 
-from sqlalchemy import Select, distinct, false, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, distinct, func, select
+from sqlalchemy.orm import Session, load_only, raiseload
 
 from portal import access
 from portal.models.audit import AuditEntry
 from portal.models.base import utcnow
 from portal.models.item import DenialStatus, Item, ItemCategory, ItemKind, ItemStatus, Tlp
 from portal.models.user import User
-from portal.pagination import Page, paginate
+from portal.pagination import Page, capped_count, count_cap, paginate
 from portal.sharing import search
 
 FILTER_NAMES = ("state", "category", "severity", "tlp", "status", "from", "to", "q")
@@ -35,8 +35,10 @@ def _date(raw: Any) -> date | None:
         return None
 
 
-def apply_filters(session: Session, query: Select[Item], kind: ItemKind | None, args: Mapping[str, Any]) -> Select[Item]:
-    """Narrow `query` by the list filters in `args`; unknown values are ignored, never errors."""
+def apply_filters(session: Session, query: Select[Item], kind: ItemKind | None, args: Mapping[str, Any],
+                  ordered: bool = True) -> Select[Item]:
+    """Narrow `query` by the list filters in `args`; unknown values are ignored, never errors.
+    `ordered` is false for a capped count, which needs no order (see search.narrow)."""
     if kind is not None:
         query = query.where(Item.kind == kind)
     state = str(args.get("state") or "").upper()
@@ -67,9 +69,7 @@ def apply_filters(session: Session, query: Select[Item], kind: ItemKind | None, 
         query = query.where(Item.published_at < datetime.combine(end + timedelta(days=1), time.min, UTC))
     text = str(args.get("q") or "").strip()
     if text:
-        condition = search.matches(session, text)
-        # A query without a single word ("*", "(") matches nothing rather than everything.
-        query = query.where(condition if condition is not None else false())
+        query = search.narrow(session, query, text, ordered)
     return query
 
 
@@ -78,20 +78,36 @@ def _newest_first(query: Select[Item]) -> Select[Item]:
     return query.order_by(func.coalesce(Item.published_at, Item.updated_at).desc(), Item.id)
 
 
-def list_query(session: Session, actor: User, kind: ItemKind | None, args: Mapping[str, Any]) -> Select[tuple[Any]]:
-    """The ids of the items `actor` may see, filtered by `args`, newest first (access filter inside)."""
+def list_query(session: Session, actor: User, kind: ItemKind | None, args: Mapping[str, Any],
+               ordered: bool = True) -> Select[tuple[Any]]:
+    """The ids of the items `actor` may see, filtered by `args`, newest first (access filter inside);
+    `ordered=False`: the same rows by a plan for counting them (the order is dropped)."""
     # Page through ids, then load the page's rows: sorting narrow (key, id) pairs instead of
     # whole items (bodies, search text) makes large lists about a third faster. Newest first
     # rather than by relevance: ranking would score every match, so a common word would cost
     # in proportion to its matches; the date order walks the list index and stops at the page.
-    return _newest_first(apply_filters(session, visible_items(actor), kind, args)).with_only_columns(Item.id)
+    return _newest_first(apply_filters(session, visible_items(actor), kind, args, ordered)).with_only_columns(Item.id)
 
 
-def list_items(session: Session, actor: User, kind: ItemKind | None, args: Mapping[str, Any]) -> Page[Item]:
-    """One page of the items `actor` may see, filtered by `args` (the total is capped, see pagination)."""
-    page = paginate(session, list_query(session, actor, kind, args), args)
+# What a list table shows of an item (sharing/_table.html); the rest stays unloaded and raises if read.
+TABLE_COLUMNS = (Item.id, Item.kind, Item.status, Item.originator_code, Item.tlp, Item.title, Item.summary,
+                 Item.severity, Item.national_ref, Item.denial_status, Item.published_at, Item.updated_at)
+FOR_TABLE = (load_only(*TABLE_COLUMNS, raiseload=True), raiseload(Item.audience_countries), raiseload(Item.categories))
+
+
+def list_items(session: Session, actor: User, kind: ItemKind | None, args: Mapping[str, Any],
+               for_table: bool = False) -> Page[Item]:
+    """One page of the items `actor` may see, filtered by `args` (the total is capped, see pagination).
+    `for_table`: load only what a list table shows, not bodies, details, search text or audiences."""
+    counted = None
+    if str(args.get("q") or "").strip():
+        # A search counts its matches by a plan of its own (see search.narrow, search.counting).
+        with search.counting(session):
+            counted = capped_count(session, list_query(session, actor, kind, args, ordered=False), count_cap())
+    page = paginate(session, list_query(session, actor, kind, args), args, counted)
     if page.items:
-        rows = {item.id: item for item in session.scalars(select(Item).where(Item.id.in_(page.items)))}
+        rows_query = select(Item).where(Item.id.in_(page.items)).options(*(FOR_TABLE if for_table else ()))
+        rows = {item.id: item for item in session.scalars(rows_query)}
         page.items = [rows[item_id] for item_id in page.items]
     return page
 

@@ -86,13 +86,13 @@ def _show_errors(form: ItemForm, error: ValidationFailed) -> None:
 @bp.get("/search")
 def search() -> Any:
     query = (request.args.get("q") or "").strip()
-    page = queries.list_items(db.session, current_user, None, request.args) if query else None
+    page = queries.list_items(db.session, current_user, None, request.args, for_table=True) if query else None
     return render_template("sharing/search.html", query=query, page=page)
 
 
 @bp.get("/<kind:kind>/")
 def index(kind: ItemKind) -> Any:
-    page = queries.list_items(db.session, current_user, kind, request.args)
+    page = queries.list_items(db.session, current_user, kind, request.args, for_table=True)
     filters = {name: request.args.get(name, "") for name in queries.FILTER_NAMES}
     return render_template("sharing/list.html", kind=kind, page=page, filters=filters,
                            countries=countries.list_countries(db.session), labels=labels_for(kind),
