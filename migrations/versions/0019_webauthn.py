@@ -13,7 +13,7 @@ import portal.models.base
 
 
 revision = '0019'
-down_revision = '0017'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
