@@ -366,7 +366,8 @@ def can_renew(user: User, item: Item) -> bool:
 
 
 def can_see_read_receipts(user: User, item: Item) -> bool:
-    """Which states opened an item is for the originating state alone."""
+    """Which states opened an item, and who downloaded its files when, is for the originating
+    state alone: the recipients' reading habits are not the other recipients' business."""
     return item.is_live and is_originator(user, item)
 
 
