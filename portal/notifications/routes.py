@@ -25,9 +25,19 @@ def header_counts() -> dict[str, Any]:
     return {"unread_notifications": service.unread_count(db.session, current_user)}
 
 
+@bp.before_app_request
+def read_on_arrival() -> None:
+    """A bell entry is read when its page is opened, however it was reached (new tab included)."""
+    if (request.method == "GET" and request.endpoint not in (None, "static") and not request.path.startswith("/api/")
+            and current_user.is_authenticated and not access.is_admin(current_user)
+            and not access.is_machine(current_user)):
+        service.mark_arrived(db.session, current_user, request.path)
+
+
 @bp.get("/")
 def index() -> Any:
-    return render_template("notifications/index.html", page=service.page_for(db.session, current_user, request.args),
+    page = service.page_for(db.session, current_user, request.args)
+    return render_template("notifications/index.html", page=page, labels=service.labels_for(db.session, page.items),
                            action_form=ButtonForm())
 
 
