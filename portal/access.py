@@ -26,7 +26,7 @@ from portal.models.item import (
 )
 from portal.models.keys import SECRETARIAT_OWNER
 from portal.models.meeting import (
-    MEETING_TRANSITIONS, ActionItem, AgendaVersion, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
+    MEETING_TRANSITIONS, ActionItem, AgendaVersion, Attendance, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
     MinutesComment, MinutesStatus,
 )
 from portal.models.screening import Screening
@@ -528,6 +528,19 @@ def offered_meeting_steps(user: User, meeting: Meeting, now: datetime) -> dict[M
         return {}
     return {step: meeting_step_refusal(meeting, step, now) for step, (sources, _) in MEETING_TRANSITIONS.items()
             if meeting.status in sources and step is not MeetingStep.ADOPT_MINUTES}
+
+
+def offered_attendance(meeting: Meeting) -> list[Attendance]:
+    """How a delegate may attend: in person where there is a venue, remote where there is a link."""
+    offered = [Attendance.IN_PERSON] if meeting.venue else []
+    return offered + ([Attendance.REMOTE] if meeting.online_url else [])
+
+
+def action_due_refusal(meeting: Meeting, due: date | None) -> str | None:
+    """An action a meeting sets falls due after the meeting starts, never before it."""
+    if due is not None and due < meeting.starts_at.date():
+        return f"An action set by this meeting is due on or after {meeting.starts_at.strftime('%d %B %Y').lstrip('0')}."
+    return None
 
 
 def can_edit_meeting(user: User, meeting: Meeting) -> bool:

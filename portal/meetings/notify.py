@@ -91,12 +91,23 @@ def _bell(session: Session, recipients: list[User], meeting: Meeting, key: str, 
                      path, subject_type=SUBJECT_TYPE, subject_id=str(meeting.id))
 
 
-def queue_invitations(session: Session, meeting: Meeting, kind: str, reason: str | None = None) -> int:
-    """E-mail the SPOCs of the invited states: the invitation, an update or the cancellation, with an .ics."""
+def active_users_of(session: Session, codes: Iterable[str]) -> list[User]:
+    """Every active user of the states `codes` (the fallback where a state has no point of contact)."""
+    codes = list(codes)
+    if not codes:
+        return []
+    return list(session.scalars(select(User).where(User.status == UserStatus.ACTIVE, User.role != Role.ADMIN,
+                                                   User.country_code.in_(codes)).order_by(User.email)))
+
+
+def queue_invitations(session: Session, meeting: Meeting, kind: str, reason: str | None = None,
+                      fallback: Iterable[str] = ()) -> int:
+    """E-mail the SPOCs of the invited states: the invitation, an update or the cancellation, with an .ics
+    (and every active user of the `fallback` states, which have no point of contact)."""
     method = "CANCEL" if kind == "cancelled" else "REQUEST"
     ics = calendar.meeting_ics(meeting, method)
     key = f"meeting:{meeting.id}:{kind}" + (f":{meeting.sequence}" if kind == "updated" else "")
-    recipients = spocs_of(session, _invited(session, meeting))
+    recipients = spocs_of(session, _invited(session, meeting)) + active_users_of(session, fallback)
     _bell(session, recipients, meeting, key, kind, f"/meetings/{meeting.id}")
     return _queue(session, recipients, meeting, key, "meeting_invitation",
                   INVITATION_SUBJECTS[kind].format(title=meeting.title),

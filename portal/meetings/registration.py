@@ -94,9 +94,11 @@ def _validate(session: Session, meeting: Meeting, code: str, payload: Mapping[st
     except ValueError:
         errors["attendance"] = "Choose in person or remote."
         attendance = Attendance.REMOTE
-    if attendance is Attendance.IN_PERSON and not meeting.venue:
+    if "attendance" in errors or attendance in access.offered_attendance(meeting):
+        pass
+    elif attendance is Attendance.IN_PERSON:
         errors["attendance"] = "This meeting is online only: choose remote."
-    elif attendance is Attendance.REMOTE and not meeting.online_url:
+    else:
         errors["attendance"] = "This meeting has no online participation: choose in person."
     is_head = bool(payload.get("is_head"))
     if is_head:
