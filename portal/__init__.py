@@ -52,6 +52,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal.notifications.routes import bp as notifications_bp
     from portal.oauth import server as oauth_server
     from portal.oauth.routes import bp as oauth_bp
+    from portal.overview.routes import bp as overview_bp
     from portal.ops import bp as ops_bp
     from portal.screening.routes import bp as screening_bp
     from portal.sharing.routes import bp as sharing_bp
@@ -60,7 +61,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     converters.init_app(app)  # before the blueprints: their rules take the converters they find
     for blueprint in (main_bp, auth_bp, account_bp, users_bp, countries_bp, admin_bp, sharing_bp, api_bp, notifications_bp,
                       keys_bp, attachments_bp, attachments_api_bp, meetings_bp, screening_bp, consultations_bp,
-                      consultations_api_bp, oauth_bp, ops_bp):
+                      consultations_api_bp, oauth_bp, ops_bp, overview_bp):
         app.register_blueprint(blueprint)
     notifications.init_app(app)
     oauth_server.init_app(app)

@@ -904,3 +904,19 @@ def can_manage_clients(user: User) -> bool:
 def can_oversee_clients(user: User) -> bool:
     """Administrators see and revoke every client (ids, states, scopes, dates; no content)."""
     return is_admin(user)
+
+
+# --- activity overview ------------------------------------------------------------------
+#
+# Counts only, never titles. The secretariat (for plenaries) sees counts of the items shared
+# with it, and participation for every state: how many items each shared and opened, meeting
+# attendance and overdue actions — how states take part, not what they shared. A point of
+# contact sees the same for their own state.
+
+def can_view_overview(user: User) -> bool:
+    return user.status is UserStatus.ACTIVE and (is_secretariat(user) or (user.role is Role.SPOC and is_state_user(user)))
+
+
+def overview_states(user: User) -> list[str] | None:
+    """Whose participation the overview shows: every state (None) for the secretariat, else one's own."""
+    return None if is_secretariat(user) else [user.country_code] if user.country_code else []

@@ -24,6 +24,7 @@ FILE_ENDPOINTS = {
     "meetings.ics", "meetings.calendar_feed",                        # one meeting, the private feed
     "meetings.registrations_csv",                                    # the secretariat's list of delegates
     "screening.download",                                            # a state's screening results
+    "overview.table_csv",                                            # activity overview counts
 }
 PAGE_TYPES = {"text/html", "application/json"}
 # Machine probes answer plain text to monitoring, not files to people.
