@@ -13,8 +13,9 @@ WIDTH, BAR_AREA, ROW = 640, 420, 22
 
 def stacked_bars(table: Table) -> Markup:
     """One horizontal bar per row, stacked by the value columns, with a legend."""
-    series = table.columns[1:]
-    values = [[int(v) for v in row[1:] if isinstance(v, int)] for row in table.rows]
+    numeric = [j for j, v in enumerate(table.rows[0][1:], 1) if isinstance(v, int)] if table.rows else []
+    series = [table.columns[j] for j in numeric]  # counts only: a date column is not a bar
+    values = [[int(row[j]) for j in numeric] for row in table.rows]
     total_max = max([sum(v) for v in values] + [1])
     legend_rows = (len(series) + 2) // 3
     height = 30 + len(table.rows) * ROW + 20 + legend_rows * 20
