@@ -25,7 +25,7 @@ def stacked_bars(table: Table) -> Markup:
              f'class="chart" aria-labelledby="{ident}-title {ident}-desc" focusable="false">',
              f'<title id="{ident}-title">{escape(table.caption)}</title>',
              f'<desc id="{ident}-desc">Bar chart; the same figures are in the table that follows.</desc>']
-    for i, (row, counts) in enumerate(zip(table.rows, values)):
+    for i, (row, counts) in enumerate(zip(table.rows, values, strict=True)):
         y = 20 + i * ROW
         parts.append(f'<text x="{label_width - 6}" y="{y + 15}" text-anchor="end" font-size="12" fill="#0b0c0c">'
                      f'{escape(str(row[0]))[:40]}</text>')

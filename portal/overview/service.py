@@ -16,7 +16,7 @@ from portal.kinds import KINDS
 from portal.models.audit import AuditEntry
 from portal.models.base import utcnow
 from portal.models.country import Country, CountryStatus
-from portal.models.item import Item, ItemKind, ItemStatus, Tlp
+from portal.models.item import Item, ItemKind, Tlp
 from portal.models.meeting import ActionItem, ActionKind, ActionStatus, Delegate, Meeting, MeetingStatus
 from portal.models.user import User
 
@@ -57,6 +57,8 @@ def items_per_month(session: Session, viewer: User, today: date | None = None) -
     by_kind: Counter[tuple[str, ItemKind]] = Counter()
     by_tlp: Counter[tuple[str, Tlp]] = Counter()
     for published_at, kind, tlp in session.execute(query):
+        if published_at is None:
+            continue
         month = published_at.strftime("%Y-%m")
         by_kind[(month, kind)] += 1
         by_tlp[(month, tlp)] += 1

@@ -236,7 +236,7 @@ def receipts(session: Session, actor: User, item: Item) -> Receipts | None:
         for target, actor_id, country, at in rows:
             person = people.get(actor_id or "")
             owner = country or (_owner_of(person) if person else None) or SECRETARIAT_OWNER
-            downloads.append(DownloadReceipt(files[target], owner, person.name if person else "A former user", at))
+            downloads.append(DownloadReceipt(files[str(target)], owner, person.name if person else "A former user", at))
     order = {ReceiptState.OPENED: 0, ReceiptState.NOT_YET: 1, ReceiptState.NO_ACTIVE_USERS: 2}
     states.sort(key=lambda s: (order[s.state], s.first_opened or datetime.max, s.owner))
     return Receipts(states, downloads)

@@ -4,15 +4,19 @@ are not offered, or say when they become available. Both databases."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from portal.errors import ValidationFailed
 from portal.extensions import db
-from portal.models import OutboxMessage, Role
+from portal.meetings import actions
+from portal.models import Meeting, OutboxMessage, Role
 from tests.conftest import post_form
-from tests.meetings.conftest import form, new_meeting, payload
+from tests.meetings.conftest import new_meeting
 
 
 def _recipients(app: Flask) -> set[str]:
@@ -64,14 +68,7 @@ def test_refused_actions_are_not_offered_or_say_when(app: Flask, people: Any, lo
         html = form_page.get_data(as_text=True)
         assert "the meeting&#39;s first day" in html or "the meeting's first day" in html
     with app.app_context():
-        from portal.meetings import actions
-        from portal.models import Meeting
-        from portal.errors import ValidationFailed
-        from tests.meetings.conftest import user
-        import pytest
         meeting = db.session.get(Meeting, in_person)
-        early = meeting.starts_at.date().replace(day=1) if meeting.starts_at.day > 1 else meeting.starts_at.date()
-        from datetime import timedelta
         early = meeting.starts_at.date() - timedelta(days=1)
         with pytest.raises(ValidationFailed) as refused:
             actions._validate(db.session, {"kind": "action", "text": "Report back", "due_date": early.isoformat()},
