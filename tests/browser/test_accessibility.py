@@ -46,10 +46,10 @@ def _world(live_server: LiveServer, live_user: Any) -> dict[str, Any]:
 
     app = live_server.app
     people = {
-        "spoc": live_user("spoc", "DK", designated=True, name="Dana Dane"),
+        "spoc": live_user("spoc", "DK", name="Dana Dane"),
         "officer": live_user("officer", "DK", name="Olaf Officer"),
         "reader": live_user("reader", "DK", name="Rita Reader"),
-        "no_spoc": live_user("spoc", "NO", designated=True, name="Nils Nordby"),
+        "no_spoc": live_user("spoc", "NO", name="Nils Nordby"),
         "secretariat": live_user("secretariat", None, name="Sam Secretariat"),
         "admin": live_user("admin", None, name="Ada Admin"),
     }
