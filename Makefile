@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev migrate seed bench mutate mutate-access clean
+.PHONY: run test install install-dev migrate seed bench mutate mutate-access screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ mutate-access: install-dev
 	$(BIN)/python tests/mutmut_access.py results
 	$(BIN)/python tests/mutmut_access.py export-cicd-stats
 	@$(BIN)/python -c "import json; print(json.load(open('mutants/mutmut-cicd-stats.json')))"
+
+# Screenshots of the main pages of each role at desktop and phone size, in real Chromium, for
+# reviewers: into screenshots/ (git-ignored). A fresh database with a small world each time.
+screenshots: install-dev
+	SCREENSHOTS_DIR=$(CURDIR)/screenshots $(BIN)/python -m pytest tests/browser/screenshots.py -p no:randomly -n 0 -q -s
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache mutants

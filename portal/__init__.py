@@ -55,6 +55,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal.notifications.routes import bp as notifications_bp
     from portal.oauth import server as oauth_server
     from portal.oauth.routes import bp as oauth_bp
+    from portal.overview.routes import bp as overview_bp
     from portal.ops import bp as ops_bp
     from portal.public.calls import bp as public_consultations_bp
     from portal.public.inbox import bp as contact_inbox_bp
@@ -72,7 +73,7 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
                       keys_bp, attachments_bp, attachments_api_bp, meetings_bp, screening_bp, consultations_bp,
                       consultations_api_bp, meetings_api_bp, api_docs_bp, oauth_bp, ops_bp, sso_bp, stix_bp,
                       stix_pages_bp, taxii_bp, webauthn_bp, public_bp, public_publishing_bp, contact_inbox_bp,
-                      public_consultations_bp):
+                      public_consultations_bp, overview_bp):
         app.register_blueprint(blueprint)
     notifications.init_app(app)
     oauth_server.init_app(app)

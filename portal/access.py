@@ -30,7 +30,7 @@ from portal.models.public import (
     CONTACT_TRANSITIONS, ContactMessage, ContactStatus, ContactStep, PublicConsultation, PublicItem,
 )
 from portal.models.meeting import (
-    MEETING_TRANSITIONS, ActionItem, AgendaVersion, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
+    MEETING_TRANSITIONS, ActionItem, AgendaVersion, Attendance, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
     MinutesComment, MinutesStatus,
 )
 from portal.models.screening import Screening
@@ -412,7 +412,8 @@ def can_renew(user: User, item: Item) -> bool:
 
 
 def can_see_read_receipts(user: User, item: Item) -> bool:
-    """Which states opened an item is for the originating state alone."""
+    """Which states opened an item, and who downloaded its files when, is for the originating
+    state alone: the recipients' reading habits are not the other recipients' business."""
     return item.is_live and is_originator(user, item)
 
 
@@ -617,6 +618,19 @@ def offered_meeting_steps(user: User, meeting: Meeting, now: datetime) -> dict[M
         return {}
     return {step: meeting_step_refusal(meeting, step, now) for step, (sources, _) in MEETING_TRANSITIONS.items()
             if meeting.status in sources and step is not MeetingStep.ADOPT_MINUTES}
+
+
+def offered_attendance(meeting: Meeting) -> list[Attendance]:
+    """How a delegate may attend: in person where there is a venue, remote where there is a link."""
+    offered = [Attendance.IN_PERSON] if meeting.venue else []
+    return offered + ([Attendance.REMOTE] if meeting.online_url else [])
+
+
+def action_due_refusal(meeting: Meeting, due: date | None) -> str | None:
+    """An action a meeting sets falls due after the meeting starts, never before it."""
+    if due is not None and due < meeting.starts_at.date():
+        return f"An action set by this meeting is due on or after {meeting.starts_at.strftime('%d %B %Y').lstrip('0')}."
+    return None
 
 
 def can_edit_meeting(user: User, meeting: Meeting) -> bool:
@@ -1148,3 +1162,17 @@ def can_publish_consultation_summary(user: User, consultation: PublicConsultatio
     """Once the call is closed, its state may publish a summary of the responses (once)."""
     return (can_manage_public_consultation(user, consultation) and not public_consultation_open(consultation, today)
             and consultation.summary_published_at is None)
+# --- activity overview ------------------------------------------------------------------
+#
+# Counts only, never titles. The secretariat (for plenaries) sees counts of the items shared
+# with it, and participation for every state: how many items each shared and opened, meeting
+# attendance and overdue actions — how states take part, not what they shared. A point of
+# contact sees the same for their own state.
+
+def can_view_overview(user: User) -> bool:
+    return user.status is UserStatus.ACTIVE and (is_secretariat(user) or (user.role is Role.SPOC and is_state_user(user)))
+
+
+def overview_states(user: User) -> list[str] | None:
+    """Whose participation the overview shows: every state (None) for the secretariat, else one's own."""
+    return None if is_secretariat(user) else [user.country_code] if user.country_code else []

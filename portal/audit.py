@@ -151,8 +151,9 @@ DETAIL_SHAPES: dict[str, Shape] = {
     "previous": _either(_uuid, lambda v: isinstance(v, str) and MASTER_KEY_ID_PATTERN.match(v) is not None),
     # counts, sizes and version numbers
     "version": _count, "sequence": _count, "position": _count, "size": _count, "length": _count,
-    "failures": _count, "mails_queued": _count, "sessions_ended": _count, "api_tokens_revoked": _count,
-    "replaced": _count, "keys_removed": _count, "added": _count, "files": _count, "rows": _count, "signing_key_version": _count,
+    "failures": _count, "mails_queued": _count, "fallback_states": _count, "uncovered_states": _count,
+    "sessions_ended": _count, "api_tokens_revoked": _count, "replaced": _count, "keys_removed": _count, "added": _count,
+    "files": _count, "rows": _count, "signing_key_version": _count,
     "parties": _count, "flagged": _count, "matches": _count, "days_before": _count, "messages": _count,
     "wraps": _count, "wraps_added": _count, "wraps_removed": _count, "hpke_version": _count,
     "signing_version": _count, "rewrapped_data_keys": _count, "rewrapped_private_keys": _count,

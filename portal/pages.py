@@ -116,6 +116,8 @@ def _nav_items() -> list[tuple[str, str]]:
         items.append((url_for("screening.screen"), "Screen parties"))
     if access.takes_part_in_consultations(current_user):
         items.append((url_for("consultations.index"), "Consultations"))
+    if access.can_view_overview(current_user):
+        items.append((url_for("overview.index"), "Overview"))
     items.append((url_for("countries.directory"), "Countries"))
     if access.can_view_contact_inbox(current_user):
         items.append((url_for("contact_inbox.index"), "Contact inbox"))

@@ -28,6 +28,7 @@ FILE_ENDPOINTS = {
     "stix_pages.item_download",                                      # one item's STIX bundle from its page
     "public.guidance_file", "public.guidance_signature",             # the public side: files, bundles
     "public.feed",                                                   # the public Atom feed
+    "overview.table_csv",                                            # activity overview counts
 }
 PAGE_TYPES = {"text/html", "application/json"}
 # Machine probes answer plain text to monitoring, not files to people.

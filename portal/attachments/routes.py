@@ -38,7 +38,11 @@ def upload(item_id: uuid.UUID) -> Any:
         raise Forbidden("Only the originating state attaches files: its editors to drafts, "
                         "its point of contact to published items.")
     attachment = web.receive_upload(item, check_csrf=True)
-    flash(f"“{attachment.filename}” was attached: encrypted for the item's audience and signed.", "success")
+    if attachment.item_version and attachment.item_version > 1 and item.is_live:
+        flash(f"“{attachment.filename}” was attached and published as version {attachment.item_version}: "
+              "encrypted for the item's audience, signed, and the audience is notified.", "success")
+    else:
+        flash(f"“{attachment.filename}” was attached: encrypted for the item's audience and signed.", "success")
     target = web.item_url(item)
     if _wants_json():
         return jsonify({"redirect": target, "attachment": {"id": str(attachment.id), "filename": attachment.filename}})

@@ -310,6 +310,14 @@ def store_attachment(session: Session, actor: User, owner: AttachmentOwner, file
             if not _may_attach(actor, owner):
                 raise Forbidden(f"The {'consultation' if isinstance(owner, Consultation) else 'item'} changed "
                                 "while the file was uploading; it can no longer take files.")
+            if isinstance(owner, Item) and owner.is_live:
+                # A file added after publication changes what the audience has: it is an
+                # amendment (a new version it is released under, a history entry, alerts), so
+                # nobody misses it. Chosen over requiring "Amend" first: one action, and the
+                # page's upload form cannot add a file silently. sharing.service imports this
+                # module, hence the import here.
+                from portal.sharing.service import amend_with_file
+                amend_with_file(session, actor, owner, name)
             signer = keys.active_key(session, signer_owner, KeyPurpose.SIGNING)
             assert signer is not None
             fields = {

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, jsonify, render_template, request
 from flask.blueprints import BlueprintSetupState
 
 from portal.extensions import db
@@ -20,10 +20,17 @@ def _setup(state: BlueprintSetupState) -> None:
 
 @bp.get("/keys")
 def index() -> Any:
-    """Every owner's public keys with fingerprints and versions; retired ones stay listed."""
+    """Every owner's public keys with fingerprints and versions; retired ones stay listed.
+    Machines get JSON; a browser (asking for HTML first) gets the page."""
     keys = service.list_keys(db.session)
     labels = {k.owner: service.owner_label(db.session, k.owner) for k in keys}
-    return jsonify({"keys": [service.describe(k, labels[k.owner]) for k in keys]})
+    described = [service.describe(k, labels[k.owner]) for k in keys]
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    if best == "text/html" and request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]:
+        return render_template("keys/index.html", keys=described)
+    response = jsonify({"keys": described})
+    response.vary.add("Accept")
+    return response
 
 
 @bp.app_context_processor

@@ -154,6 +154,8 @@ def describe(key: StateKey, label: str | None = None) -> dict[str, Any]:
         "owner": key.owner, "purpose": key.purpose.value, "algorithm": key.purpose.algorithm,
         "version": key.version, "status": "active" if key.is_active else "retired",
         "fingerprint": ck.fingerprint(key.public_key),
+        # The same digest as the README's OpenSSL check prints (`openssl dgst -sha256`): plain hex.
+        "fingerprint_hex": ck.fingerprint(key.public_key).replace(":", ""),
         "public_key": base64.b64encode(key.public_key).decode("ascii"),
         "created_at": key.created_at.isoformat(),
         "retired_at": key.retired_at.isoformat() if key.retired_at else None,

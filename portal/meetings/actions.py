@@ -40,7 +40,7 @@ def get_action(session: Session, actor: User, action_id: uuid.UUID) -> ActionIte
     return found
 
 
-def _validate(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
+def _validate(session: Session, payload: Mapping[str, Any], meeting: Meeting) -> dict[str, Any]:
     c = Checker(dict(payload))
     kind = c.enum("kind", ActionKind, message="Choose action or decision.", default=ActionKind.ACTION)
     text = c.text("text", required=True, limit=MAX_TEXT, multiline=True, message="Describe the action or decision.")
@@ -53,6 +53,8 @@ def _validate(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
         status = c.enum("status", ActionStatus, message="Choose open, done or dropped.", default=ActionStatus.OPEN)
     if kind is ActionKind.DECISION:
         due, status = None, ActionStatus.DONE  # a decision is taken, not carried out later
+    elif due is not None and (refusal := access.action_due_refusal(meeting, due)):
+        c.fail("due_date", refusal)
     c.done()
     return {"kind": kind, "text": text, "owner_state_code": owner, "due_date": due, "status": status}
 
@@ -63,7 +65,7 @@ def add_action(session: Session, actor: User, meeting: Meeting, payload: Mapping
         raise Forbidden("Only the secretariat records actions and decisions.")
     if not access.can_record_actions(actor, meeting):
         raise ValidationFailed("Actions and decisions are recorded for meetings that take place.")
-    clean = _validate(session, payload)
+    clean = _validate(session, payload, meeting)
     action = ActionItem(id=uuid.uuid4(), meeting_id=meeting.id, created_by_id=actor.id, **clean)
     session.add(action)
     session.flush()
@@ -78,7 +80,7 @@ def update_action(session: Session, actor: User, action: ActionItem, payload: Ma
     """Change an action's text, owner, due date or status."""
     if not access.can_manage_meetings(actor):
         raise Forbidden("Only the secretariat updates actions and decisions.")
-    clean = _validate(session, payload)
+    clean = _validate(session, payload, action.meeting)
     before = action.status
     for name, value in clean.items():
         setattr(action, name, value)

@@ -23,9 +23,17 @@ from portal.models.meeting import Delegate, Meeting, MeetingStatus
 from portal.models.notification import AlertTopic, DeliveryMode
 from portal.models.user import Role, User, UserStatus
 from portal.notifications import outbox, prefs
+from portal.notifications.service import notify_in_portal
 from portal.urls import external_url
 
 SUBJECT_TYPE = "meeting"
+BELL_TITLES = {
+    "announced": "Meeting invitation: {title}",
+    "updated": "Meeting updated: {title}",
+    "cancelled": "Meeting cancelled: {title}",
+    "circulated": "Minutes out for comment: {title}",
+    "adopted": "Minutes adopted: {title}",
+}
 INVITATION_SUBJECTS = {
     "announced": "Invitation: {title}",
     "updated": "Updated: {title}",
@@ -72,12 +80,31 @@ def _queue(session: Session, recipients: Iterable[User], meeting: Meeting, event
     return queued
 
 
-def queue_invitations(session: Session, meeting: Meeting, kind: str, reason: str | None = None) -> int:
-    """E-mail the SPOCs of the invited states: the invitation, an update or the cancellation, with an .ics."""
+def _bell(session: Session, recipients: list[User], meeting: Meeting, key: str, kind: str, path: str) -> None:
+    """The same event in the recipients' bells, linking to the page they act on."""
+    notify_in_portal(session, recipients, key, AlertTopic.MEETINGS, BELL_TITLES[kind].format(title=meeting.title),
+                     path, subject_type=SUBJECT_TYPE, subject_id=str(meeting.id))
+
+
+def active_users_of(session: Session, codes: Iterable[str]) -> list[User]:
+    """Every active user of the states `codes` (the fallback where a state has no point of contact)."""
+    codes = list(codes)
+    if not codes:
+        return []
+    return list(session.scalars(select(User).where(User.status == UserStatus.ACTIVE, User.role != Role.ADMIN,
+                                                   User.country_code.in_(codes)).order_by(User.email)))
+
+
+def queue_invitations(session: Session, meeting: Meeting, kind: str, reason: str | None = None,
+                      fallback: Iterable[str] = ()) -> int:
+    """E-mail the SPOCs of the invited states: the invitation, an update or the cancellation, with an .ics
+    (and every active user of the `fallback` states, which have no point of contact)."""
     method = "CANCEL" if kind == "cancelled" else "REQUEST"
     ics = calendar.meeting_ics(meeting, method)
     key = f"meeting:{meeting.id}:{kind}" + (f":{meeting.sequence}" if kind == "updated" else "")
-    return _queue(session, spocs_of(session, _invited(session, meeting)), meeting, key, "meeting_invitation",
+    recipients = spocs_of(session, _invited(session, meeting)) + active_users_of(session, fallback)
+    _bell(session, recipients, meeting, key, kind, f"/meetings/{meeting.id}")
+    return _queue(session, recipients, meeting, key, "meeting_invitation",
                   INVITATION_SUBJECTS[kind].format(title=meeting.title),
                   [("invitation.ics", f"text/calendar; method={method}", ics)], kind=kind, reason=reason)
 
@@ -85,8 +112,10 @@ def queue_invitations(session: Session, meeting: Meeting, kind: str, reason: str
 def queue_minutes(session: Session, meeting: Meeting, version: int, kind: str) -> int:
     """Tell the SPOCs of the invited states that minutes were circulated for comment, or adopted."""
     subject = ("Draft minutes for comment: " if kind == "circulated" else "Minutes adopted: ") + meeting.title
-    return _queue(session, spocs_of(session, _invited(session, meeting)), meeting,
-                  f"meeting:{meeting.id}:minutes-{kind}:{version}", "meeting_minutes", subject, kind=kind,
+    recipients = spocs_of(session, _invited(session, meeting))
+    key = f"meeting:{meeting.id}:minutes-{kind}:{version}"
+    _bell(session, recipients, meeting, key, kind, f"/meetings/{meeting.id}/minutes")
+    return _queue(session, recipients, meeting, key, "meeting_minutes", subject, kind=kind,
                   version=version, minutes_url=external_url("meetings.minutes_page", meeting_id=meeting.id))
 
 

@@ -55,6 +55,8 @@ def _delegate_page(meeting: Meeting, delegate_id: uuid.UUID | None) -> Any:
         else:
             flash(f"{delegate.name} is registered.", "success")
             return redirect(detail_url(meeting, "registration"))
+    # Only the ways of attending this meeting offers (no "Remote" for an in-person meeting).
+    form.attendance.choices = [(a.value, a.label) for a in access.offered_attendance(meeting)]
     return render_template("meetings/delegate_form.html", meeting=meeting, form=form, delegate=current)
 
 
@@ -184,8 +186,12 @@ def minutes_version(meeting_id: uuid.UUID, number: int) -> Any:
 
 # --- actions and decisions ------------------------------------------------------------
 
-def _action_form(data: dict[str, Any] | None = None) -> ActionItemForm:
+def _action_form(meeting: Meeting, data: dict[str, Any] | None = None) -> ActionItemForm:
     form = ActionItemForm(data=data) if data is not None and request.method != "POST" else ActionItemForm()
+    # Say up front when an action may fall due (access.action_due_refusal refuses earlier dates).
+    first_day = meeting.starts_at.date()
+    form.due_date.render_kw = {"min": first_day.isoformat()}
+    form.due_date.description = f"Actions only: on or after {first_day.strftime('%d %B %Y').lstrip('0')}, the meeting's first day."
     form.owner_state.choices = choices([("", "The secretariat")] + [(c.code, c.name)
                                                                    for c in countries.list_countries(db.session)])
     return form
@@ -195,7 +201,7 @@ def _action_form(data: dict[str, Any] | None = None) -> ActionItemForm:
 def action_new(meeting_id: uuid.UUID) -> Any:
     meeting = load_meeting(meeting_id)
     require_manager()
-    form = _action_form()
+    form = _action_form(meeting)
     if form.validate_on_submit():
         try:
             action = actions.add_action(db.session, current_user, meeting, form.payload())
@@ -211,7 +217,7 @@ def action_new(meeting_id: uuid.UUID) -> Any:
 def action_edit(action_id: uuid.UUID) -> Any:
     action = actions.get_action(db.session, current_user, action_id)
     require_manager()
-    form = _action_form({"kind": action.kind.value, "text": action.text, "owner_state": action.owner_state_code or "",
+    form = _action_form(action.meeting, {"kind": action.kind.value, "text": action.text, "owner_state": action.owner_state_code or "",
                          "due_date": action.due_date, "status": action.status.value})
     if form.validate_on_submit():
         try:

@@ -85,10 +85,9 @@ def _validate(session: Session, meeting: Meeting, code: str, payload: Mapping[st
         if clash is not None and clash is not current:
             c.fail("email", DUPLICATE_MESSAGE)
     attendance = c.enum("attendance", Attendance, message="Choose in person or remote.", default=Attendance.REMOTE)
-    if attendance is Attendance.IN_PERSON and not meeting.venue:
-        c.fail("attendance", "This meeting is online only: choose remote.")
-    elif attendance is Attendance.REMOTE and not meeting.online_url:
-        c.fail("attendance", "This meeting has no online participation: choose in person.")
+    if attendance not in access.offered_attendance(meeting):
+        c.fail("attendance", "This meeting is online only: choose remote." if attendance is Attendance.IN_PERSON
+               else "This meeting has no online participation: choose in person.")
     is_head = c.flag("is_head")
     if is_head:
         head = session.scalar(select(Delegate).where(Delegate.meeting_id == meeting.id, Delegate.country_code == code,

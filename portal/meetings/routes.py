@@ -98,6 +98,8 @@ def detail(meeting_id: uuid.UUID) -> Any:
         invited=service.invited_countries(db.session, meeting), render=render,
         can_manage=access.can_manage_meetings(current_user), can_edit=access.can_edit_meeting(current_user, meeting),
         steps=access.offered_meeting_steps(current_user, meeting, now),
+        without_contact=service.states_without_contact(db.session, meeting)
+        if access.can_manage_meetings(current_user) and not meeting.is_announced else [],
         can_write_minutes=access.can_write_minutes(current_user, meeting, record),
         can_record_actions=access.can_record_actions(current_user, meeting),
         unpublished=access.can_edit_meeting(current_user, meeting) and meeting.is_announced
@@ -120,7 +122,8 @@ def _button(meeting_id: uuid.UUID) -> Meeting:
 @bp.post("/meetings/<uuid:meeting_id>/announce")
 def announce(meeting_id: uuid.UUID) -> Any:
     meeting = _button(meeting_id)
-    return run_action(meeting, lambda: service.announce(db.session, current_user, meeting),
+    fallback = request.form.getlist("fallback")
+    return run_action(meeting, lambda: service.announce(db.session, current_user, meeting, fallback),
                       lambda n: f"Announced. {n} point(s) of contact will receive the invitation by e-mail.")
 
 

@@ -6,7 +6,7 @@ through the outbox in the same transaction (portal.meetings.notify).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -62,6 +62,12 @@ def upcoming(session: Session, actor: User, limit: int = 3) -> list[Meeting]:
 def invited_countries(session: Session, meeting: Meeting) -> list[Country]:
     """The states invited to `meeting`, by name."""
     return [c for c in session.scalars(select(Country).order_by(Country.name)) if access.meeting_invites(meeting, c)]
+
+
+def states_without_contact(session: Session, meeting: Meeting) -> list[Country]:
+    """Invited states with no active point of contact: the invitation would reach nobody there."""
+    covered = {u.country_code for u in notify.spocs_of(session, [c.code for c in invited_countries(session, meeting)])}
+    return [c for c in invited_countries(session, meeting) if c.code not in covered]
 
 
 # --- details --------------------------------------------------------------------------
@@ -211,15 +217,22 @@ def update_meeting(session: Session, actor: User, meeting: Meeting, payload: Map
     return changed
 
 
-def announce(session: Session, actor: User, meeting: Meeting) -> int:
-    """Announce a draft: invited states see it, the agenda is published and their SPOCs are e-mailed an invitation."""
+def announce(session: Session, actor: User, meeting: Meeting, fallback: Iterable[str] = ()) -> int:
+    """Announce a draft: invited states see it, the agenda is published and their SPOCs are e-mailed
+    an invitation; for the states in `fallback` that have no point of contact, all their active users."""
     take_step(actor, meeting, MeetingStep.ANNOUNCE)
+    uncovered = {c.code for c in states_without_contact(session, meeting)}
+    chosen = set(fallback)
+    if chosen - uncovered:
+        raise ValidationFailed("Choose a fallback only for invited states without a point of contact.",
+                               {"fallback": "Choose a fallback only for invited states without a point of contact."})
     meeting.announced_at = meeting.updated_at
     session.flush()
     agenda.snapshot(session, actor, meeting)
-    queued = notify.queue_invitations(session, meeting, "announced")
+    queued = notify.queue_invitations(session, meeting, "announced", fallback=sorted(chosen))
     audit.record(session, "meeting.announced", actor=actor, target_type="meeting", target_id=meeting.id,
-                 details={"mails_queued": queued})
+                 details={"mails_queued": queued, "fallback_states": len(chosen),
+                          "uncovered_states": len(uncovered - chosen)})
     session.commit()
     return queued
 

@@ -24,6 +24,7 @@ from portal.models.notification import AlertTopic, DeliveryMode, DigestCursor, N
 from portal.models.user import Role, User, UserStatus
 from portal.notifications import outbox
 from portal.notifications.prefs import delivery_for, preferences_for_users
+from portal.notifications.service import notify_in_portal
 from portal.kinds import KINDS
 from portal.urls import external_url
 
@@ -57,8 +58,26 @@ def item_url(item: Item) -> str:
     return external_url("sharing.detail", kind=item.kind, item_id=item.id)
 
 
+def releasers_of(session: Session, item: Item) -> list[User]:
+    """Who may release the item's draft: its state's active points of contact."""
+    users = session.scalars(select(User).where(User.status == UserStatus.ACTIVE, User.role == Role.SPOC,
+                                               User.country_code == item.originator_code))
+    return [u for u in users if access.can_release(u, item)]
+
+
+def on_submitted(session: Session, item: Item, actor: User) -> None:
+    """A draft submitted for release goes into the bell of whoever may release it (caller commits)."""
+    recipients = [u for u in releasers_of(session, item) if u.id != actor.id]
+    notify_in_portal(session, recipients, f"item:{item.id}:submitted:{item.submitted_at or ''}", KINDS[item.kind].topic,
+                     f"Draft submitted for your release: {item.title}", f"/{KINDS[item.kind].slug}/{item.id}",
+                     subject_type="item", subject_id=str(item.id), item_id=item.id)
+
+
 def on_item_event(session: Session, item: Item, event: ItemEventKind, actor: User) -> None:
     """Queue e-mails and in-portal notifications for an item event (caller commits)."""
+    if event is ItemEventKind.SUBMITTED:
+        on_submitted(session, item, actor)
+        return
     if event not in NOTIFYING_EVENTS:
         return
     event_key = f"item:{item.id}:{event.value}:{item.version}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, has_request_context, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import access
@@ -25,9 +25,21 @@ def header_counts() -> dict[str, Any]:
     return {"unread_notifications": service.unread_count(db.session, current_user)}
 
 
+@bp.after_app_request
+def read_on_arrival(response: Response) -> Response:
+    """A bell entry is read when its page is shown, however it was reached (a new tab included);
+    a page refused (404) reads nothing."""
+    if (request.method == "GET" and response.status_code == 200 and request.endpoint not in (None, "static")
+            and not request.path.startswith("/api/") and current_user.is_authenticated
+            and not access.is_admin(current_user) and not access.is_machine(current_user)):
+        service.mark_arrived(db.session, current_user, request.path)
+    return response
+
+
 @bp.get("/")
 def index() -> Any:
-    return render_template("notifications/index.html", page=service.page_for(db.session, current_user, request.args),
+    page = service.page_for(db.session, current_user, request.args)
+    return render_template("notifications/index.html", page=page, labels=service.labels_for(db.session, page.items),
                            action_form=ButtonForm())
 
 

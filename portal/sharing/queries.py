@@ -5,7 +5,9 @@ searched or exported that the actor could not open.
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from datetime import date, datetime, time, timedelta, UTC
 from typing import Any
 from collections.abc import Mapping
@@ -14,10 +16,12 @@ from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session, load_only, raiseload
 
 from portal import access
+from portal.models.attachment import Attachment
 from portal.models.audit import AuditEntry
 from portal.models.base import utcnow
 from portal.models.item import DenialStatus, Item, ItemCategory, ItemKind, ItemStatus, Tlp
-from portal.models.user import User
+from portal.models.keys import SECRETARIAT_OWNER
+from portal.models.user import User, UserStatus
 from portal.pagination import Page, capped_count, count_cap, paginate
 from portal.sharing import search
 
@@ -163,3 +167,92 @@ def read_receipts(session: Session, actor: User, item: Item) -> list[ReadReceipt
         .group_by(AuditEntry.actor_country).order_by(func.min(AuditEntry.at))
     ).all()
     return [ReadReceipt(country or "", first, count) for country, first, count in rows]
+
+
+class ReceiptState(StrEnum):
+    OPENED = "opened"
+    NOT_YET = "not yet"
+    NO_ACTIVE_USERS = "no active users"
+
+
+@dataclass
+class StateReceipt:
+    owner: str  # a country code, or SECRETARIAT_OWNER
+    state: ReceiptState
+    first_opened: datetime | None = None
+    readers: int = 0
+
+
+@dataclass
+class DownloadReceipt:
+    filename: str
+    owner: str  # the downloader's country code, or SECRETARIAT_OWNER
+    person: str
+    at: datetime
+
+
+@dataclass
+class Receipts:
+    states: list[StateReceipt]
+    downloads: list[DownloadReceipt]
+
+    @property
+    def opened(self) -> int:
+        return sum(1 for s in self.states if s.state is ReceiptState.OPENED)
+
+
+def _owner_of(user: User) -> str | None:
+    return user.country_code if user.country_code else (SECRETARIAT_OWNER if access.is_secretariat(user) else None)
+
+
+def _owners_with_readers(session: Session, item: Item, owners: set[str]) -> set[str]:
+    """Which of `owners` have an active user who may open the item now. The rule depends only
+    on role and state, so it is asked once per (role, state), not once per person."""
+    groups: dict[tuple[Any, str], User] = {}
+    for user in session.scalars(select(User).where(User.status == UserStatus.ACTIVE)):
+        owner = _owner_of(user)
+        if owner in owners and not access.is_admin(user):
+            groups.setdefault((user.role, owner), user)
+    reached: set[str] = set()
+    for (_, owner), user in groups.items():
+        if owner not in reached and session.scalar(
+                select(Item.id).where(Item.id == item.id, access.items_filter(user))) is not None:
+            reached.add(owner)
+    return reached
+
+
+def receipts(session: Session, actor: User, item: Item) -> Receipts | None:
+    """Every state in the item's audience (but its own) with whether it opened the item, and who
+    downloaded which of its files when. Only for the originating state (can_see_read_receipts)."""
+    if not access.can_see_read_receipts(actor, item):
+        return None
+    from portal.attachments.service import audience  # the audience as key owners, over the register
+
+    reach = audience(session, item)
+    owners = set(reach.owners | reach.observers) - {item.originator_code or SECRETARIAT_OWNER}
+    opened = {(r.country or SECRETARIAT_OWNER): r for r in read_receipts(session, actor, item)}
+    active = _owners_with_readers(session, item, owners)
+    states = []
+    for owner in owners:
+        receipt = opened.get(owner)
+        if receipt is not None:
+            states.append(StateReceipt(owner, ReceiptState.OPENED, receipt.first_opened, receipt.readers))
+        else:
+            states.append(StateReceipt(owner, ReceiptState.NOT_YET if owner in active else ReceiptState.NO_ACTIVE_USERS))
+    files = {str(a_id): name for a_id, name in session.execute(
+        select(Attachment.id, Attachment.filename).where(Attachment.item_id == item.id))}
+    downloads = []
+    if files:
+        rows = session.execute(
+            select(AuditEntry.target_id, AuditEntry.actor_id, AuditEntry.actor_country, AuditEntry.at)
+            .where(AuditEntry.action == "attachment.downloaded", AuditEntry.target_id.in_(list(files)))
+            .order_by(AuditEntry.at.desc())).all()
+        ids = {uuid.UUID(r.actor_id) for r in rows if r.actor_id}
+        people = {str(u.id): u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+        for target, actor_id, country, at in rows:
+            person = people.get(actor_id or "")
+            owner = country or (_owner_of(person) if person else None) or SECRETARIAT_OWNER
+            downloads.append(DownloadReceipt(files[str(target)], owner, person.name if person else "A former user", at))
+    order = {ReceiptState.OPENED: 0, ReceiptState.NOT_YET: 1, ReceiptState.NO_ACTIVE_USERS: 2}
+    states.sort(key=lambda s: (order[s.state], s.first_opened or datetime.max, s.owner))
+    return Receipts(states, downloads)

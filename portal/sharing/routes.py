@@ -132,7 +132,7 @@ def detail(kind: ItemKind, item_id: uuid.UUID) -> Any:
     return render_template("sharing/detail.html", item=item, body_html=render(item.body),
                            versions=service.released_versions(db.session, current_user, item),
                            events=service.events(db.session, current_user, item), labels=labels_for(item.kind),
-                           receipts=queries.read_receipts(db.session, current_user, item),
+                           receipts=queries.receipts(db.session, current_user, item),
                            country_names={c.code: c.name for c in countries.list_countries(db.session)},
                            action_form=ReasonForm(), grant_notices=_grant_notices(item), **_attachment_context(item))
 

@@ -232,6 +232,15 @@ def amend(session: Session, actor: User, item: Item, payload: dict[str, Any], ch
     _commit(session)
 
 
+def amend_with_file(session: Session, actor: User, item: Item, filename: str) -> None:
+    """Adding a file to a published item is an amendment: a new version saying which file came,
+    a history entry and the audience's alerts, in the upload's transaction (it commits)."""
+    _take_step(actor, item, ItemStep.AMEND, "Only the originating state's point of contact amends a published item.")
+    note = f"Attachment added: {filename}"[:2000]
+    _add_version(session, actor, item, note)
+    _event(session, item, ItemEventKind.AMENDED, actor, note)
+
+
 def withdraw(session: Session, actor: User, item: Item, reason: str) -> None:
     """Withdraw a published item: its audience sees only the notice and the reason."""
     if not access.can_withdraw(actor, item):

@@ -39,7 +39,7 @@ def test_bundle_contents_describe_the_file(app: Flask, make_user: Any, login_as:
     manifest = json.loads(bundle.read("manifest.json"))
     assert manifest["attachment_id"] == str(attachment_id)
     assert manifest["item_id"] == str(item_id)
-    assert manifest["item_version"] == 1
+    assert manifest["item_version"] == 2  # a file added after publication comes with version 2
     assert manifest["filename"] == "evidence.pdf"
     assert manifest["media_type"] == "application/pdf"
     assert manifest["size"] == len(data)

@@ -439,13 +439,17 @@ def test_history_after_a_downgrade(app: Flask, make_user: Any, login_as: Any, sc
     first, second = HISTORY_SCENARIOS[scenario]
     author = make_user("spoc", "DK")
     words = helpers.unique_word(), helpers.unique_word()
-    item_id = helpers.make_item(app, author, "threat_notice", body=f"First {words[0]}", **first)
+    # The first file is attached to the draft (version 1 releases it); a file added after
+    # publication is an amendment of its own (a version with the marking and audience of the
+    # version before it), so the second comes after version 2.
+    item_id = helpers.make_item(app, author, "threat_notice", "draft", body=f"First {words[0]}", **first)
     files = []
     with app.app_context():
         item = db.session.get(Item, item_id)
         assert item is not None
         files.append(attachments.store_attachment(db.session, helpers.user(author), item, "one.pdf",
                                                   io.BytesIO(b"%PDF-1.7\n first")).id)
+        service.publish(db.session, helpers.user(author), item)
         service.amend(db.session, helpers.user(author), item,
                       helpers.payload_for("threat_notice", body=f"Second {words[1]}", **second),
                       f"Changed: {words[1]}")

@@ -325,7 +325,7 @@ def test_read_receipts_are_for_the_originating_state(app: Flask, make_user: Any,
 
     c_spoc = login_as(app.test_client(), spoc)
     page = c_spoc.get(url).get_data(as_text=True)
-    assert "Opened by" in page and "No other state has opened it yet." in page
+    assert "Opened by 0 of 3 states" in page
 
     for account in (no_1, no_2):
         client = login_as(app.test_client(), account)
@@ -336,10 +336,10 @@ def test_read_receipts_are_for_the_originating_state(app: Flask, make_user: Any,
 
     for account in (spoc, officer):
         page = login_as(app.test_client(), account).get(url).get_data(as_text=True)
-        section = page.split("Opened by", 1)[1]
-        rows = re.findall(r"<tr><td>([^<]+)</td><td>[^<]+</td><td>(\d+)</td></tr>", section)
+        section = page.split("Who saw it", 1)[1]
+        rows = re.findall(r"<tr data-state=\"\w+\"><td>([^<]+)</td><td><span [^>]+>Opened</span></td><td>[^<]+</td><td>(\d+)</td></tr>", section)
         assert sorted(rows) == [("France", "1"), ("Norway", "2")]
-        assert "Germany" not in section and "Denmark" not in section
+        assert "Opened by 2 of 3 states" in section and "Denmark" not in section.split("</section>")[0]
     for account in (no_1, fr, reader):
         page = login_as(app.test_client(), account).get(url).get_data(as_text=True)
         assert "Opened by" not in page
