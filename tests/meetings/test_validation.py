@@ -58,7 +58,7 @@ def test_agenda_registration_and_actions_refuse_control_characters(app: Flask, p
             "email": "Enter an e-mail address like name@ministry.example.",
             "attendance": "Choose in person or remote."}
         assert _problems(lambda: actions._validate(db.session, {
-            "kind": "action", "text": "", "owner_state": "QQ", "due_date": "30/06/2026"})) == {
+            "kind": "action", "text": "", "owner_state": "QQ", "due_date": "30/06/2026"}, meeting)) == {
             "text": "Describe the action or decision.",
             "owner_state": "Choose a state from the register, or the secretariat.",
             "due_date": "Enter a date, e.g. 2026-06-30."}
