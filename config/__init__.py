@@ -134,6 +134,10 @@ class ProductionConfig(DefaultConfig):
     SESSION_COOKIE_NAME = "__Host-echri_session"
     HSTS = True
     LOG_FORMAT = "json"
+    # Links in e-mails and feeds are built from BASE_URL, never from the request's Host header:
+    # the development default (127.0.0.1) would send every recipient a dead link, so production
+    # has none and refuses to start until it is set.
+    BASE_URL: str | None = None  # type: ignore[assignment]
 
 
 CONFIGS: dict[str, type[DefaultConfig]] = {
@@ -187,6 +191,8 @@ def load_config(name: str | None, environ: dict[str, str] | None = None) -> dict
         if str(settings.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory:"):
             # Limits counted in each process would multiply by the number of processes.
             missing.append("RATELIMIT_STORAGE_URI (a store all processes share, e.g. redis://)")
+        if not str(settings.get("BASE_URL") or "").startswith(("https://", "http://")):
+            missing.append("BASE_URL (the public address, e.g. https://portal.example.org)")
         if missing:
             raise ConfigurationError(
                 "Refusing to start in production: missing " + ", ".join(missing) + "."

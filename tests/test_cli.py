@@ -20,8 +20,10 @@ from tests.conftest import PASSWORD, audit_actions, sign_in
 SECRET_LINE = re.compile(r"^totp-secret: ([A-Z2-7]{32})$", re.M)
 PRODUCTION_ENV = ("SECRET_KEY", "PORTAL_SECRET_KEY", "DATABASE_URL", "PORTAL_DATABASE_URL",
                   "PORTAL_MASTER_KEY", "PORTAL_MASTER_KEY_FILE", "PORTAL_CONFIG",
-                  "RATELIMIT_STORAGE_URI", "PORTAL_RATELIMIT_STORAGE_URI")
+                  "RATELIMIT_STORAGE_URI", "PORTAL_RATELIMIT_STORAGE_URI", "BASE_URL", "PORTAL_BASE_URL")
 SHARED_LIMITS = "RATELIMIT_STORAGE_URI (a store all processes share, e.g. redis://)"
+NO_BASE_URL = "BASE_URL (the public address, e.g. https://portal.example.org)"
+BASE = "https://portal.example.org"
 
 
 def invoke(app: Flask, *args: str, password: str | None = PASSWORD) -> Any:
@@ -144,7 +146,7 @@ def _production_env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
 def test_demo_seed_is_refused_in_production(app: Flask, monkeypatch: pytest.MonkeyPatch, redis_server: Any) -> None:
     _production_env(monkeypatch, SECRET_KEY="x" * 48, DATABASE_URL=app.config["DATABASE_URL"],
                     PORTAL_MASTER_KEY=base64.b64encode(os.urandom(32)).decode(),
-                    RATELIMIT_STORAGE_URI=redis_server.url)
+                    RATELIMIT_STORAGE_URI=redis_server.url, BASE_URL=BASE)
     production = create_app("production")
     try:
         assert production.config["DEMO_DATA_ALLOWED"] is False
@@ -157,14 +159,19 @@ def test_demo_seed_is_refused_in_production(app: Flask, monkeypatch: pytest.Monk
 
 
 @pytest.mark.parametrize("present, missing", [
-    ({}, f"SECRET_KEY, DATABASE_URL, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE, {SHARED_LIMITS}"),
-    ({"SECRET_KEY": "s" * 48}, f"DATABASE_URL, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE, {SHARED_LIMITS}"),
-    ({"DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k", "RATELIMIT_STORAGE_URI": "redis://r"}, "SECRET_KEY"),
-    ({"SECRET_KEY": "s" * 48, "PORTAL_DATABASE_URL": "sqlite:///x.db", "PORTAL_RATELIMIT_STORAGE_URI": "redis://r"},
-     "PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE"),
+    ({}, f"SECRET_KEY, DATABASE_URL, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE, {SHARED_LIMITS}, {NO_BASE_URL}"),
+    ({"SECRET_KEY": "s" * 48, "BASE_URL": BASE},
+     f"DATABASE_URL, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE, {SHARED_LIMITS}"),
+    ({"DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k", "RATELIMIT_STORAGE_URI": "redis://r",
+      "BASE_URL": BASE}, "SECRET_KEY"),
+    ({"SECRET_KEY": "s" * 48, "PORTAL_DATABASE_URL": "sqlite:///x.db", "PORTAL_RATELIMIT_STORAGE_URI": "redis://r",
+      "PORTAL_BASE_URL": BASE}, "PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE"),
     # Limits counted in each process would not hold across several app processes.
     ({"SECRET_KEY": "s" * 48, "DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k",
-      "RATELIMIT_STORAGE_URI": "memory://"}, SHARED_LIMITS),
+      "RATELIMIT_STORAGE_URI": "memory://", "BASE_URL": BASE}, SHARED_LIMITS),
+    # Links in e-mails would point at the development default (or at nothing).
+    ({"SECRET_KEY": "s" * 48, "DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k",
+      "RATELIMIT_STORAGE_URI": "redis://r"}, NO_BASE_URL),
 ])
 def test_production_refuses_to_start_without_its_secrets(monkeypatch: pytest.MonkeyPatch,
                                                          present: dict[str, str], missing: str) -> None:

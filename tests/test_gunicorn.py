@@ -43,7 +43,7 @@ def test_gunicorn_serves_with_the_production_config(tmp_path: Path, redis_server
     env = {**os.environ, "PORTAL_CONFIG": "production", "SECRET_KEY": secrets.token_urlsafe(48), "DATABASE_URL": url,
            "PORTAL_MASTER_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
            "ATTACHMENT_STORAGE": str(tmp_path / "files"), "METRICS_TOKEN": token,
-           "RATELIMIT_STORAGE_URI": redis_server.url,
+           "RATELIMIT_STORAGE_URI": redis_server.url, "BASE_URL": "https://portal.example",
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"),
            "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "2"}
     log = (tmp_path / "gunicorn.log").open("w+")

@@ -208,6 +208,7 @@ def test_production_sends_hsts_and_secure_host_only_cookies(app: Flask, monkeypa
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("RATELIMIT_STORAGE_URI", redis_server.url)
     monkeypatch.setenv("SECRET_KEY", "p" * 48)
+    monkeypatch.setenv("BASE_URL", "https://portal.example")
     monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setenv("PORTAL_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
     production = create_app("production")
