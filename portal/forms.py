@@ -47,6 +47,19 @@ def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+class Marked:
+    """Marks a field "(optional)" on the page (the `field` macro reads the flag); checks nothing.
+    WTForms' own `Optional` sets the same flag but also stops the other validators."""
+
+    field_flags = {"optional": True}
+
+    def __call__(self, form: Form, field: Field) -> None:
+        return None
+
+
+OPTIONAL = Marked()
+
+
 class CheckboxesField(SelectMultipleField):
     """A group of checkboxes: easier to use and to reach by keyboard than a multi-select."""
 

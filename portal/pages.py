@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.kinds import KINDS
-from portal import access
+from portal import access, formats
 from portal.errors import PortalError
 from portal.extensions import db
 
@@ -70,6 +70,9 @@ def refuse_nul_in_path() -> Any:
 
 def init_app(app: Flask) -> None:
     app.before_request(refuse_nul_in_path)
+    app.add_template_filter(formats.format_date, "date")
+    app.add_template_filter(formats.format_datetime, "datetime")
+    app.add_template_filter(formats.format_country, "country")
 
     @app.errorhandler(PortalError)
     def portal_error(error: PortalError) -> Any:
