@@ -34,6 +34,8 @@ class DefaultConfig:
     OAUTH2_TOKEN_SECONDS = 900
 
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    # How long before the idle timeout pages offer "stay signed in" (WCAG 2.2.1); 0: never.
+    SESSION_WARNING_SECONDS = 120
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
     SESSION_COOKIE_NAME = "echri_session"
     SESSION_COOKIE_HTTPONLY = True

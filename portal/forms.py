@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from flask import flash
+from flask import flash, g, has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import Field, Form, SelectMultipleField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
@@ -33,7 +33,16 @@ def text_rules(form: Form, field: Field) -> None:
 
 
 class PortalForm(FlaskForm):
-    """A Flask-WTF form whose every field passes `text_rules`, so a new field inherits them."""
+    """A Flask-WTF form whose every field passes `text_rules`, so a new field inherits them.
+
+    On the page shown again after signing in, it is filled with what was typed before the
+    session ended (portal.guard.restore_saved_form), whatever the route passes as data."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            if has_request_context() and request.method == "GET" and g.get("restored_form") is not None:
+                return g.restored_form
+            return super().wrap_formdata(form, formdata)
 
     def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}

@@ -60,6 +60,13 @@ def error_response(status: int, message: str | None = None, code: str | None = N
                            back=_way_back(), error=error), status
 
 
+def _same_site_path(url: str | None) -> str | None:
+    """The path of one of our own pages (for `next` after signing in), else None."""
+    if url and url.startswith(request.host_url):
+        return "/" + url[len(request.host_url):]
+    return None
+
+
 def refuse_nul_in_path() -> Any:
     """A NUL in the path is 400: no link of ours has one, and PostgreSQL cannot compare text with
     it, so an id or code carrying one would fail in the query (query strings: portal.http)."""
@@ -89,7 +96,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Any:
-        return error_response(400, "The form had expired or was not sent by this site. Go back, reload the page and try again.", "csrf_failed")
+        if not wants_json() and not current_user.is_authenticated:
+            # Signing out (in this tab or another) ends the form's token with the session.
+            return render_template("errors/signed_out.html", status=400,
+                                   login=url_for("auth.login", next=_same_site_path(request.referrer))), 400
+        return error_response(400, "The page had been open too long or was not sent by this site, so nothing was "
+                                   "saved. Go back, reload the page and try again.", "csrf_failed")
 
     @app.errorhandler(Exception)
     def server_error(error: Exception) -> Any:
@@ -99,7 +111,17 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def navigation() -> dict[str, Any]:
-        return {"nav_items": _nav_items(), "access": access}
+        return {"nav_items": _nav_items(), "access": access, "session_timing": _session_timing(app)}
+
+
+def _session_timing(app: Flask) -> dict[str, int] | None:
+    """For the "stay signed in" dialog (static/session.js): idle timeout and warning, in seconds."""
+    if not has_request_context() or not current_user.is_authenticated or request.path.startswith("/api/"):
+        return None
+    warning = int(app.config.get("SESSION_WARNING_SECONDS") or 0)
+    if warning <= 0:
+        return None
+    return {"timeout": int(app.config["SESSION_IDLE_TIMEOUT"].total_seconds()), "warning": warning}
 
 
 def _nav_items() -> list[tuple[str, str]]:
