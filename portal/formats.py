@@ -19,7 +19,7 @@ def format_date(value: date | datetime | str | None) -> str:
         try:
             value = date.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     return f"{value.day} {value:%B %Y}"
 
 

@@ -119,7 +119,7 @@ def _keep_posted_form(token: str) -> bool:
     if user is None:
         return False
     kept = recovery.keep(db.session, user.id, request.path, list(request.form.items(multi=True)),
-                         current_app.secret_key or "", utcnow())
+                         str(current_app.secret_key or ""), utcnow())
     if kept:
         audit.record(db.session, "session.form_kept", actor=user, target_type="user", target_id=user.id)
     db.session.commit()
@@ -140,7 +140,7 @@ def restore_saved_form() -> None:
     if request.path not in session["saved_forms"]:
         return
     session["saved_forms"] = [path for path in session["saved_forms"] if path != request.path]
-    fields = recovery.take(db.session, user.id, request.path, current_app.secret_key or "", utcnow())
+    fields = recovery.take(db.session, user.id, request.path, str(current_app.secret_key or ""), utcnow())
     db.session.commit()
     if fields:
         g.restored_form = MultiDict(fields)  # portal.forms.PortalForm fills itself from it

@@ -69,7 +69,8 @@ def over_limit(_error: RateLimitExceeded) -> Any:
     """Over a limit: the same page and message as a wrong password or a locked account."""
     # Not marked as a failed attempt: a refused request charges no limit, so one address
     # over its limit cannot use up the accounts' allowances.
-    flash(service.GENERIC_LOGIN_ERROR, "error")
+    flash(service.CODE_LOGIN_ERROR if request.endpoint in ("auth.login_mfa", "auth.login_enrol")
+          else service.GENERIC_LOGIN_ERROR, "error")
     if request.endpoint == "auth.login_mfa":
         return render_template("auth/code.html", form=CodeForm())
     if request.endpoint == "auth.login_enrol":

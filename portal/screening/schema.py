@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from portal.country_names import EXTRA_COUNTRIES, country_names  # noqa: F401  (re-exported: forms, routes)
+from portal.country_names import country_names
 from portal.errors import ValidationFailed
 from portal.screening.matcher import DEFAULT_THRESHOLD
 from portal.validation import COUNTRY_CODE, Checker

@@ -210,7 +210,7 @@ def place_error(form: ItemForm, path: str, message: str) -> bool:
             if target is not None:
                 target.errors = [*target.errors, message]
                 return True
-        field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]  # type: ignore[list-item]
+        field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
         return True
     field.errors = [*field.errors, message]
     return True
