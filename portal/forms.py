@@ -9,7 +9,7 @@ from flask import flash, g, has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import Field, Form, SelectMultipleField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
 from portal import validation
 from portal.errors import ValidationFailed
@@ -67,6 +67,15 @@ class Marked:
 
 
 OPTIONAL = Marked()
+
+
+class BlankForNow(Optional):
+    """Lets a field be left empty in a draft (no "Not a valid date" for an empty date) without
+    marking it "(optional)": the service requires it when the draft is submitted or published."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.field_flags: dict[str, bool] = {}
 
 
 class CheckboxesField(SelectMultipleField):

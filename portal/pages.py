@@ -96,8 +96,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Any:
-        if not wants_json() and not current_user.is_authenticated:
-            # Signing out (in this tab or another) ends the form's token with the session.
+        if not wants_json() and not current_user.is_authenticated and request.endpoint not in access.PUBLIC_ENDPOINTS:
+            # A form of a signed-in page, sent without a session: signing out (in this tab or
+            # another) ended the form's token with the session.
             return render_template("errors/signed_out.html", status=400,
                                    login=url_for("auth.login", next=_same_site_path(request.referrer))), 400
         return error_response(400, "The page had been open too long or was not sent by this site, so nothing was "

@@ -31,6 +31,7 @@ def test_the_denial_form_marks_optional_fields_and_offers_cancel(app: Flask, mak
     html = client.get("/denials/new").get_data(as_text=True)
     assert ">Summary (optional)</label>" in html and ">Stated end use (optional)</label>" in html
     assert ">Title</label>" in html and ">Rationale</label>" in html  # needed to publish: not marked
+    assert ">Date of decision</label>" in html
     assert '<a class="button secondary" href="/denials/">Cancel</a>' in html
     assert '<option value="MM">Myanmar</option>' in html  # destination and party countries by name
     assert 'name="add_row" value="parties"' in html and "Add another party" in html

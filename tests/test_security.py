@@ -248,7 +248,7 @@ def test_405_renders_the_html_error_page(client: FlaskClient) -> None:
 def test_csrf_failure_renders_a_helpful_page(client: FlaskClient) -> None:
     response = client.post("/login", data={"email": "a@b.example", "password": "x" * 12})
     assert response.status_code == 400
-    assert "The form had expired or was not sent by this site." in response.get_data(as_text=True)
+    assert "The page had been open too long or was not sent by this site" in response.get_data(as_text=True)
 
 
 def test_api_errors_are_json(client: FlaskClient) -> None:

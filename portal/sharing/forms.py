@@ -7,7 +7,7 @@ from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectF
 from wtforms.validators import Length, Optional
 
 from portal.country_names import country_names
-from portal.forms import OPTIONAL, CheckboxesField, PortalForm
+from portal.forms import OPTIONAL, BlankForNow, CheckboxesField, PortalForm
 from portal.models.item import Item, ItemKind, Tlp
 from portal import kinds
 from portal.sharing import schema
@@ -105,7 +105,7 @@ class DenialForm(ItemForm):
     national_ref = StringField("National reference", description="Unique within your state, e.g. DK-2026-0042.")
     decision_type = SelectField("Decision", choices=_choices(kinds.DECISION_TYPES, "Choose"), validate_choice=False)
     activity = SelectField("Activity", choices=_choices(kinds.ACTIVITIES, "Choose"), validate_choice=False)
-    decision_date = DateField("Date of decision", validators=[Optional()])
+    decision_date = DateField("Date of decision", validators=[BlankForNow()])
     basis = SelectField("Basis", choices=_choices(kinds.BASES, "Choose"), validate_choice=False)
     control_entries = FieldList(FormField(ControlEntryForm), label="Control-list entries", min_entries=1,
                                 max_entries=100)

@@ -132,3 +132,43 @@ def denial_csv_row(item: Item, viewer: User) -> list[str]:
         record.get("id"),
     ]
     return [safe_cell(value) for value in row]
+
+
+FIELD_LABELS = {
+    "severity": "Severity", "categories": "Technology categories", "regions": "States or regions concerned",
+    "entities": "Entities of concern", "valid_until": "Valid until", "national_ref": "National reference",
+    "decision_type": "Decision", "activity": "Activity", "decision_date": "Date of decision", "basis": "Basis",
+    "control_entries": "Control-list entries", "item_description": "Description of the items",
+    "destination": "Destination", "end_use": "Stated end use", "parties": "Parties", "reason_codes": "Reasons",
+    "rationale": "Rationale", "category": "Category",
+}
+
+
+def readable_fields(kind: ItemKind, details: dict[str, Any]) -> list[tuple[str, str]]:
+    """A version's kind-specific fields as people read them: (label, text), codes as labels,
+    countries by name, dates in the one format, every party field."""
+    labels = labels_for(kind)
+    vocabulary = {"severity": labels["severity"], "categories": labels["categories"],
+                  "decision_type": labels["decision_type"], "activity": labels["activity"], "basis": labels["basis"],
+                  "reason_codes": labels["reason_codes"], "category": labels["category"]}
+    rows = []
+    for key, value in details.items():
+        if key in ("parties",):
+            text = "\n".join(party_text(p) for p in value or [])
+        elif key == "control_entries":
+            text = "; ".join(f"{e.get('regime', '')} {e.get('code', '')}".strip() for e in value or [])
+        elif key in ("destination",):
+            text = format_country(value)
+        elif key == "regions":
+            text = ", ".join(format_country(v) for v in value or [])
+        elif key in ("decision_date", "valid_until"):
+            text = format_date(value)
+        elif key in vocabulary:
+            codes = value if isinstance(value, list) else [value]
+            text = "; ".join(_label(vocabulary[key], c) for c in codes if c)
+        elif isinstance(value, list):
+            text = "\n".join(str(v) for v in value)
+        else:
+            text = "" if value is None else str(value)
+        rows.append((FIELD_LABELS.get(key, key.replace("_", " ").capitalize()), text or "–"))
+    return rows

@@ -25,7 +25,7 @@ from portal.kinds import BY_SLUG, KINDS, labels_for
 from portal.models.base import utcnow
 from portal.sharing import queries, review, service
 from portal.sharing.records import (DENIAL_CSV_COLUMNS, denial_csv_row, export_record, highest_marking,
-                                    marking_line)
+                                    marking_line, readable_fields)
 from portal.sharing.forms import FORMS, ChangeNoteForm, DenialForm, ItemForm, error_list, form_data, place_error
 from portal.sharing.markdown import render
 
@@ -188,7 +188,7 @@ def version(kind: ItemKind, item_id: uuid.UUID, number: int) -> Any:
     if record is None:
         raise NotFound()
     return render_template("sharing/version.html", item=item, version=record, body_html=render(record.body),
-                           labels=labels_for(item.kind))
+                           labels=labels_for(item.kind), fields=readable_fields(item.kind, record.details or {}))
 
 
 @bp.route("/<kind:kind>/<uuid:item_id>/edit", methods=["GET", "POST"])

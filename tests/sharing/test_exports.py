@@ -58,3 +58,14 @@ def test_export_shows_labels_names_and_every_party_field(app: Flask, make_user: 
     assert denial["destination"] == "MM"  # the codes national systems use stay
     assert denial["labels"]["destination"] == "Myanmar"
     assert denial["labels"]["parties"] == [{**PARTY, "role": "Broker", "country": "Myanmar"}]
+
+
+def test_pages_show_countries_by_name_and_labels(app: Flask, make_user: Any, login_as: Any) -> None:
+    spoc = make_user("spoc", "DK")
+    item_id = helpers.make_item(app, spoc, "denial", tlp="GREEN", parties=[PARTY], destination="MM")
+    client = login_as(app.test_client(), make_user("officer", "NO"))
+    for suffix in ("", "/versions/1"):
+        html = client.get(helpers.item_url("denial", item_id, suffix)).get_data(as_text=True)
+        assert "Myanmar" in html and "2 March 2026" in html, suffix
+        assert ">MM<" not in html and "listed_item" not in html and '"MM"' not in html, suffix
+        assert "Broker" in html and "12 Harbour Road, Yangon" in html, suffix
