@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, has_request_context, jsonify, render_template, request, url_for
+from flask import Flask, g, has_request_context, jsonify, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -12,6 +12,7 @@ from portal.kinds import KINDS
 from portal import access, formats
 from portal.errors import PortalError
 from portal.extensions import db
+from portal.models.base import utcnow
 
 ERROR_TEXT = {
     400: ("The request could not be understood", "Something in the request was not valid. Go back and try again."),
@@ -122,7 +123,12 @@ def _session_timing(app: Flask) -> dict[str, int] | None:
     warning = int(app.config.get("SESSION_WARNING_SECONDS") or 0)
     if warning <= 0:
         return None
-    return {"timeout": int(app.config["SESSION_IDLE_TIMEOUT"].total_seconds()), "warning": warning}
+    idle = app.config["SESSION_IDLE_TIMEOUT"]
+    # The server touches a session at most once a minute (auth.sessions.TOUCH_INTERVAL), so the
+    # time left runs from its last touch, not from this page.
+    last_seen = g.get("session_last_seen")
+    left = idle - (utcnow() - last_seen) if last_seen is not None else idle
+    return {"timeout": max(0, int(left.total_seconds())), "warning": warning}
 
 
 def _nav_items() -> list[tuple[str, str]]:
