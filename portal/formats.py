@@ -6,7 +6,7 @@ and used by exports, so a page, a printout and a CSV say the same thing.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from portal.country_names import country_name
 
@@ -28,7 +28,7 @@ def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
     return f"{format_date(value)}, {value:%H:%M} UTC"
 
 

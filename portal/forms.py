@@ -3,7 +3,7 @@ and forms, and how a service's refusal reaches a form."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import flash, g, has_request_context, request
 from flask_wtf import FlaskForm
@@ -60,7 +60,7 @@ class Marked:
     """Marks a field "(optional)" on the page (the `field` macro reads the flag); checks nothing.
     WTForms' own `Optional` sets the same flag but also stops the other validators."""
 
-    field_flags = {"optional": True}
+    field_flags: ClassVar[dict[str, bool]] = {"optional": True}
 
     def __call__(self, form: Form, field: Field) -> None:
         return None

@@ -101,8 +101,9 @@ class Checker:
             self.fail(path, f"Must be at most {limit} characters.")
         return value
 
-    def choice(self, name: str, options: Collection[str], *, required: bool = True, source: dict[str, Any] | None = None,
-               path: str | None = None, message: str | None = None, missing: str | None = None) -> str | None:
+    def choice(self, name: str, options: Collection[str], *, required: bool = True,
+               source: dict[str, Any] | None = None, path: str | None = None, message: str | None = None,
+               missing: str | None = None) -> str | None:
         """One value of `options`; anything else (a list, an object, a number) is a field error."""
         value = (self.data if source is None else source).get(name)
         path = path or name

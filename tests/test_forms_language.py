@@ -3,7 +3,7 @@ marks, Cancel, specific messages shown once, all password-change problems at onc
 sign-in refusal that does not talk about a code nobody asked for."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Flask
@@ -17,7 +17,7 @@ def test_one_date_format_and_countries_by_name() -> None:
     assert format_date(date(2026, 11, 30)) == "30 November 2026"
     assert format_date("2026-03-02") == "2 March 2026"
     assert format_date(None) == ""
-    assert format_datetime(datetime(2026, 11, 30, 14, 5, tzinfo=timezone.utc)) == "30 November 2026, 14:05 UTC"
+    assert format_datetime(datetime(2026, 11, 30, 14, 5, tzinfo=UTC)) == "30 November 2026, 14:05 UTC"
     assert format_datetime(datetime(2026, 11, 30, 23, 30)) == "30 November 2026, 23:30 UTC"
     assert (format_country("MM"), format_country("XK"), format_country("")) == ("Myanmar", "Kosovo", "")
 

@@ -31,5 +31,6 @@ class ChangePasswordForm(PortalForm):
 class ApiTokenForm(PortalForm):
     name = StringField("Token name", validators=[DataRequired("Enter a name for the token."), Length(max=100)],
                        description="What will use it, e.g. “National licensing system import”.")
-    days = IntegerField("Valid for (days)", default=90, validators=[DataRequired("Enter for how many days, from 1 to 365."),
+    days = IntegerField("Valid for (days)", default=90, validators=[
+                        DataRequired("Enter for how many days, from 1 to 365."),
                                     NumberRange(min=1, max=365, message="Enter a number of days from 1 to 365.")])

@@ -14,7 +14,8 @@ class LoginForm(PortalForm):
 class CodeForm(PortalForm):
     code = StringField(
         "6-digit code from your authenticator app",
-        validators=[DataRequired("Enter the 6-digit code from your authenticator app."), Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="Enter the 6 digits your app shows.")],
+        validators=[DataRequired("Enter the 6-digit code from your authenticator app."),
+                    Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="Enter the 6 digits your app shows.")],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": 7},
     )
 

@@ -65,7 +65,8 @@ class ControlEntryForm(Form):
 class ItemForm(PortalForm):
     title = StringField("Title", validators=[Length(max=schema.MAX_TITLE)])
     summary = TextAreaField("Summary", validators=[OPTIONAL, Length(max=schema.MAX_SUMMARY)],
-                            description="Two or three sentences. Shown in lists and, for TLP:CLEAR and GREEN, in e-mails.")
+                            description="Two or three sentences. Shown in lists and, for TLP:CLEAR and GREEN, "
+                                        "in e-mails.")
     body = TextAreaField("Details", validators=[OPTIONAL, Length(max=schema.MAX_BODY)],
                          description="Markdown: # headings, **bold**, lists, links. No images or HTML.")
     tlp = SelectField("TLP marking", choices=TLP_CHOICES, default=Tlp.AMBER.value)

@@ -45,7 +45,7 @@ def test_export_shows_labels_names_and_every_party_field(app: Flask, make_user: 
     helpers.make_item(app, spoc, "denial", tlp="GREEN", parties=[PARTY], destination="MM")
     rows = list(csv.reader(io.StringIO(_export(app, login_as, viewer, "csv").get_data(as_text=True))))
     assert rows[0] == ["TLP:GREEN"]
-    record = dict(zip(rows[1], rows[2]))
+    record = dict(zip(rows[1], rows[2], strict=True))
     assert record["Marking"] == "TLP:GREEN" and record["Originating state"] == "Denmark"
     assert (record["Decision"], record["Activity"], record["Basis"]) == ("Denial", "Export", "Listed item")
     assert record["Destination"] == "Myanmar" and record["Date of decision"] == "2 March 2026"
