@@ -58,3 +58,14 @@ def test_every_password_change_problem_shows_at_once(app: Flask, make_user: Any,
     assert "The two passwords are different." in html  # ... and from the form, together
     assert html.count('class="error-message"') == 3, html  # the policy's refusal of "short" too
     assert '<a class="button secondary" href="/account/">Cancel</a>' in html
+
+
+def test_errors_name_the_party_as_the_page_numbers_it(app: Flask, make_user: Any, login_as: Any) -> None:
+    client = login_as(app.test_client(), make_user("officer", "DK"))
+    html = client.post("/denials/new", data={
+        "csrf_token": csrf_token(client, "/denials/new"), "title": "Parties", "tlp": "AMBER",
+        "parties-0-name": "", "parties-1-name": "Acme", "parties-1-country": "QQ"}).get_data(as_text=True)
+    # The blank first row is not sent to the service; the message still names the second party.
+    message = "Party 2: choose a country from the list (in the API: a two-letter ISO 3166-1 code)."
+    assert html.count(message) == 2  # in the summary (linked to the field) and beside the field
+    assert 'href="#parties-1-country"' in html and "Party 1:" not in html

@@ -203,12 +203,16 @@ def place_error(form: ItemForm, path: str, message: str) -> bool:
     if field is None:
         return False
     if isinstance(field, FieldList) and isinstance(form, DenialForm):
-        index, _, sub = path.partition("]")[0].partition("[")[2], None, path.partition("].")[2]
+        index = path.partition("]")[0].partition("[")[2]  # "parties[1].role" -> "1", "role"
+        sub = path.partition("].")[2]
         rows = form.row_indexes(name)
         if index.isdigit() and int(index) < len(rows):
-            entry = field[rows[int(index)]].form
-            target = getattr(entry, sub, None) if sub else None
+            row = rows[int(index)]
+            target = getattr(field[row].form, sub, None) if sub else None
             if target is not None:
+                # The service numbers what it was sent; the page numbers its rows, blank ones too.
+                for noun in ("Party", "Control-list entry"):
+                    message = message.replace(f"{noun} {int(index) + 1}: ", f"{noun} {row + 1}: ", 1)
                 target.errors = [*target.errors, message]
                 return True
         field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
