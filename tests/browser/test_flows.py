@@ -224,7 +224,9 @@ def test_every_printed_page_of_an_amber_item_carries_its_marking(live_server: Li
     spoc = live_user("spoc", "DK")
     body = "\n\n".join(f"## Finding {n}\n\n" + "The consignment was routed through a third country. " * 12
                        for n in range(1, 25))
-    item_id = helpers.make_item(app, spoc, "denial", tlp="AMBER", body=body)
+    # Its own words and audience: the live server's database is shared with the other journeys.
+    item_id = helpers.make_item(app, spoc, "denial", tlp="AMBER", body=body, title="Print run: routed consignments",
+                                audience=helpers.audience(countries=["NO"]))
     page = context_page()
     sign_in(page, url, spoc)
     page.goto(f"{url}/denials/{item_id}")
