@@ -44,6 +44,8 @@ class DefaultConfig:
     SSO_ALLOW_HTTP_LOOPBACK = True
 
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    # How long before the idle timeout pages offer "stay signed in" (WCAG 2.2.1); 0: never.
+    SESSION_WARNING_SECONDS = 120
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
     SESSION_COOKIE_NAME = "echri_session"
     SESSION_COOKIE_HTTPONLY = True
@@ -152,6 +154,10 @@ class ProductionConfig(DefaultConfig):
     HSTS = True
     LOG_FORMAT = "json"
     SSO_ALLOW_HTTP_LOOPBACK = False
+    # Links in e-mails and feeds are built from BASE_URL, never from the request's Host header:
+    # the development default (127.0.0.1) would send every recipient a dead link, so production
+    # has none and refuses to start until it is set.
+    BASE_URL: str | None = None  # type: ignore[assignment]
 
 
 CONFIGS: dict[str, type[DefaultConfig]] = {
@@ -221,6 +227,8 @@ def load_config(name: str | None, environ: dict[str, str] | None = None) -> dict
         # Keys are bound to the relying party id: a guessed default would lock every key out
         # after a move, so production names both (the origin is checked in every assertion).
         missing += [key for key in ("WEBAUTHN_RP_ID", "WEBAUTHN_ORIGIN") if not settings.get(key)]
+        if not str(settings.get("BASE_URL") or "").startswith(("https://", "http://")):
+            missing.append("BASE_URL (the public address, e.g. https://portal.example.org)")
         if missing:
             raise ConfigurationError(
                 "Refusing to start in production: missing " + ", ".join(missing) + "."

@@ -3,13 +3,13 @@ and forms, and how a service's refusal reaches a form."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-from flask import flash
+from flask import flash, g, has_request_context, request
 from flask_wtf import FlaskForm
 from wtforms import Field, Form, SelectMultipleField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import Length, Optional, ValidationError
 
 from portal import validation
 from portal.errors import ValidationFailed
@@ -33,7 +33,16 @@ def text_rules(form: Form, field: Field) -> None:
 
 
 class PortalForm(FlaskForm):
-    """A Flask-WTF form whose every field passes `text_rules`, so a new field inherits them."""
+    """A Flask-WTF form whose every field passes `text_rules`, so a new field inherits them.
+
+    On the page shown again after signing in, it is filled with what was typed before the
+    session ended (portal.guard.restore_saved_form), whatever the route passes as data."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            if has_request_context() and request.method == "GET" and g.get("restored_form") is not None:
+                return g.restored_form
+            return super().wrap_formdata(form, formdata)
 
     def validate(self, extra_validators: Mapping[str, Sequence[Any]] | None = None) -> bool:
         extra = {name: list(validators) for name, validators in (extra_validators or {}).items()}
@@ -45,6 +54,28 @@ class PortalForm(FlaskForm):
 def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices (tuples are deprecated)."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class Marked:
+    """Marks a field "(optional)" on the page (the `field` macro reads the flag); checks nothing.
+    WTForms' own `Optional` sets the same flag but also stops the other validators."""
+
+    field_flags: ClassVar[dict[str, bool]] = {"optional": True}
+
+    def __call__(self, form: Form, field: Field) -> None:
+        return None
+
+
+OPTIONAL = Marked()
+
+
+class BlankForNow(Optional):
+    """Lets a field be left empty in a draft (no "Not a valid date" for an empty date) without
+    marking it "(optional)": the service requires it when the draft is submitted or published."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.field_flags: dict[str, bool] = {}
 
 
 class CheckboxesField(SelectMultipleField):

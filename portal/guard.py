@@ -4,12 +4,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask.typing import ResponseReturnValue
-from flask import Flask, Response, abort, current_app, redirect, request, session, url_for
+from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from portal import access, audit
 from portal.api import tokens
-from portal.auth import sessions
+from portal.auth import recovery, sessions
 from portal.errors import InsufficientScope
 from portal.oauth import server as oauth
 from portal.extensions import db, login_manager
@@ -33,6 +36,7 @@ def init_app(app: Flask) -> None:
     login_manager.request_loader(load_api_user)
     app.before_request(remember_ip)
     app.before_request(require_login)
+    app.before_request(restore_saved_form)
     app.before_request(require_client_scope)
     app.after_request(audit_client_call)
     app.after_request(security_headers)
@@ -59,6 +63,7 @@ def load_user(user_id: str) -> User | None:
     if record is None or str(record.user_id) != user_id:
         session.clear()
         return None
+    g.session_last_seen = record.last_seen_at  # the "stay signed in" dialog counts from here
     return record.user
 
 
@@ -88,11 +93,65 @@ def require_login() -> ResponseReturnValue | None:
         return None
     if request.endpoint is None:
         return None  # unknown URL: let Flask answer 404 (the error page needs no user)
+    token = session.get("sid")  # read before current_user: an ended session clears it
     if current_user.is_authenticated:
         return None
     if is_api_request():
         abort(401)
+    if request.method == "POST" and token and _keep_posted_form(token):
+        flash("Your session had ended, so what you sent was not saved yet. Sign in again and you will return "
+              "to the form with what you typed.", "info")
+        return redirect(url_for("auth.login", next=request.path))
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+
+
+def _has_page(path: str) -> bool:
+    """Whether `path` also answers GET: only then is there a form to come back to."""
+    try:
+        current_app.url_map.bind("").match(path, method="GET")
+    except RequestRedirect:
+        return False
+    except HTTPException:
+        return False
+    return True
+
+
+def _keep_posted_form(token: str) -> bool:
+    """A form posted by someone whose session has just ended (CSRFProtect has already checked
+    it came from our page in their browser): keep it under their account (portal.auth.recovery)."""
+    if request.files or not _has_page(request.path):
+        return False
+    user = recovery.owner_of_ended_session(db.session, token)
+    if user is None:
+        return False
+    kept = recovery.keep(db.session, user.id, request.path, list(request.form.items(multi=True)),
+                         str(current_app.secret_key or ""), utcnow())
+    if kept:
+        audit.record(db.session, "session.form_kept", actor=user, target_type="user", target_id=user.id)
+    db.session.commit()
+    return kept
+
+
+def restore_saved_form() -> None:
+    """After signing in again, the page whose form was kept gets what was typed back (once)."""
+    if request.method != "GET" or is_api_request() or request.endpoint in access.PUBLIC_ENDPOINTS:
+        return
+    if request.endpoint is None or request.endpoint == "static" or not current_user.is_authenticated:
+        return
+    user = current_user._get_current_object()
+    if not isinstance(user, User):
+        return
+    if "saved_forms" not in session:  # looked up once per sign-in
+        session["saved_forms"] = recovery.pending_paths(db.session, user.id, utcnow())
+    if request.path not in session["saved_forms"]:
+        return
+    session["saved_forms"] = [path for path in session["saved_forms"] if path != request.path]
+    fields = recovery.take(db.session, user.id, request.path, str(current_app.secret_key or ""), utcnow())
+    db.session.commit()
+    if fields:
+        g.restored_form = MultiDict(fields)  # portal.forms.PortalForm fills itself from it
+        flash("You were signed out before your changes were saved. What you typed is filled in again below: "
+              "check it and save.", "info")
 
 
 def require_client_scope() -> None:

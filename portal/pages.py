@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, has_request_context, jsonify, make_response, render_template, request, url_for
+from flask import Flask, g, has_request_context, jsonify, make_response, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from portal.kinds import KINDS
-from portal import access
+from portal import access, formats
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.http import is_api_path
+from portal.models.base import utcnow
 
 ERROR_TEXT = {
     400: ("The request could not be understood", "Something in the request was not valid. Go back and try again."),
@@ -61,6 +62,13 @@ def error_response(status: int, message: str | None = None, code: str | None = N
                            back=_way_back(), error=error), status
 
 
+def _same_site_path(url: str | None) -> str | None:
+    """The path of one of our own pages (for `next` after signing in), else None."""
+    if url and url.startswith(request.host_url):
+        return "/" + url[len(request.host_url):]
+    return None
+
+
 def refuse_nul_in_path() -> Any:
     """A NUL in the path is 400: no link of ours has one, and PostgreSQL cannot compare text with
     it, so an id or code carrying one would fail in the query (query strings: portal.http)."""
@@ -71,6 +79,9 @@ def refuse_nul_in_path() -> Any:
 
 def init_app(app: Flask) -> None:
     app.before_request(refuse_nul_in_path)
+    app.add_template_filter(formats.format_date, "date")
+    app.add_template_filter(formats.format_datetime, "datetime")
+    app.add_template_filter(formats.format_country, "country")
 
     @app.errorhandler(PortalError)
     def portal_error(error: PortalError) -> Any:
@@ -90,7 +101,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Any:
-        return error_response(400, "The form had expired or was not sent by this site. Go back, reload the page and try again.", "csrf_failed")
+        if not wants_json() and not current_user.is_authenticated and request.endpoint not in access.PUBLIC_ENDPOINTS:
+            # A form of a signed-in page, sent without a session: signing out (in this tab or
+            # another) ended the form's token with the session.
+            return render_template("errors/signed_out.html", status=400,
+                                   login=url_for("auth.login", next=_same_site_path(request.referrer))), 400
+        return error_response(400, "The page had been open too long or was not sent by this site, so nothing was "
+                                   "saved. Go back, reload the page and try again.", "csrf_failed")
 
     @app.errorhandler(Exception)
     def server_error(error: Exception) -> Any:
@@ -100,7 +117,22 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def navigation() -> dict[str, Any]:
-        return {"nav_items": _nav_items(), "access": access}
+        return {"nav_items": _nav_items(), "access": access, "session_timing": _session_timing(app)}
+
+
+def _session_timing(app: Flask) -> dict[str, int] | None:
+    """For the "stay signed in" dialog (static/session.js): idle timeout and warning, in seconds."""
+    if not has_request_context() or not current_user.is_authenticated or request.path.startswith("/api/"):
+        return None
+    warning = int(app.config.get("SESSION_WARNING_SECONDS") or 0)
+    if warning <= 0:
+        return None
+    idle = app.config["SESSION_IDLE_TIMEOUT"]
+    # The server touches a session at most once a minute (auth.sessions.TOUCH_INTERVAL), so the
+    # time left runs from its last touch, not from this page.
+    last_seen = g.get("session_last_seen")
+    left = idle - (utcnow() - last_seen) if last_seen is not None else idle
+    return {"timeout": max(0, int(left.total_seconds())), "warning": warning}
 
 
 def _nav_items() -> list[tuple[str, str]]:

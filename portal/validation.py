@@ -66,11 +66,17 @@ class Checker:
     go through the same rules. `message` arguments replace the generic "required" message with
     one that says what to do ("Enter the meeting's title.")."""
 
-    def __init__(self, data: Any) -> None:
+    def __init__(self, data: Any, *, partial: bool = False) -> None:
         if not isinstance(data, dict):
             raise ValidationFailed("The request body must be a JSON object.")
         self.data = data
         self.errors: dict[str, str] = {}
+        # A draft saves part-filled: what is given is still checked (types, limits, vocabularies),
+        # but nothing is required yet except what a check marks `draft_too` (publish checks all).
+        self.partial = partial
+
+    def _needs(self, required: bool, draft_too: bool) -> bool:
+        return required and (draft_too or not self.partial)
 
     def fail(self, path: str, message: str) -> None:
         self.errors.setdefault(path, message)
@@ -81,11 +87,14 @@ class Checker:
             raise ValidationFailed(message, self.errors)
 
     def text(self, name: str, *, required: bool = False, limit: int = MAX_TEXT, source: dict[str, Any] | None = None,
-             path: str | None = None, multiline: bool = False, message: str | None = None) -> str:
-        """A text field: one line unless `multiline` (then line breaks and tabs are allowed)."""
+             path: str | None = None, multiline: bool = False, missing: str | None = None,
+             draft_too: bool = False) -> str:
+        """A text field: one line unless `multiline` (then line breaks and tabs are allowed).
+        `missing` is the specific message when a required field is empty ("Enter a title.")."""
         value = (self.data if source is None else source).get(name)
         path = path or name
-        missing = message or "This field is required."
+        required = self._needs(required, draft_too)
+        missing = missing or "This field is required."
         if value is None or value == "":
             if required:
                 self.fail(path, missing)
@@ -103,14 +112,14 @@ class Checker:
         return value
 
     def choice(self, name: str, options: Collection[str], *, required: bool = True,
-               source: dict[str, Any] | None = None,
-               path: str | None = None, message: str | None = None) -> str | None:
+               source: dict[str, Any] | None = None, path: str | None = None, message: str | None = None,
+               missing: str | None = None) -> str | None:
         """One value of `options`; anything else (a list, an object, a number) is a field error."""
         value = (self.data if source is None else source).get(name)
         path = path or name
         if value is None or value == "":
-            if required:
-                self.fail(path, message or "This field is required.")
+            if self._needs(required, False):
+                self.fail(path, missing or message or "This field is required.")
             return None
         if not isinstance(value, str) or value not in options:
             self.fail(path, message or f"Must be one of: {', '.join(options)}.")
@@ -165,7 +174,7 @@ class Checker:
             return None
         return value.replace(tzinfo=None)
 
-    def choices(self, name: str, options: dict[str, str], *, minimum: int = 0) -> list[str]:
+    def choices(self, name: str, options: dict[str, str], *, minimum: int = 0, missing: str | None = None) -> list[str]:
         value = self.data.get(name, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.fail(name, "Must be a list of values.")
@@ -173,8 +182,8 @@ class Checker:
         unknown = [v for v in value if v not in options]
         if unknown:
             self.fail(name, f"Unknown value(s) {', '.join(unknown)}; allowed: {', '.join(options)}.")
-        if len(value) < minimum:
-            self.fail(name, "Choose at least one.")
+        if len(value) < minimum and not self.partial:
+            self.fail(name, missing or "Choose at least one.")
         return sorted(set(value) - set(unknown))
 
     def strings(self, name: str, *, pattern: re.Pattern[str] | None = None, limit: int = 300) -> list[str]:
@@ -198,10 +207,10 @@ class Checker:
                 cleaned.append(v)
         return cleaned
 
-    def date(self, name: str, *, required: bool = False) -> str | None:
+    def date(self, name: str, *, required: bool = False, missing: str | None = None) -> str | None:
         """A calendar date as YYYY-MM-DD text (for JSON details)."""
-        day = self.day(name, required="This field is required." if required else None,
-                       message="Must be a date as YYYY-MM-DD.")
+        needed = (missing or "This field is required.") if self._needs(required, False) else None
+        day = self.day(name, required=needed, message="Must be a date as YYYY-MM-DD.")
         return day.isoformat() if day else None
 
     def boolean(self, source: dict[str, Any], name: str, path: str) -> bool:

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from portal.auth import sessions
-from portal.auth.service import GENERIC_LOGIN_ERROR
+from portal.auth.service import CODE_LOGIN_ERROR, GENERIC_LOGIN_ERROR
 from portal.extensions import db
 from portal.models import AccountToken, AuditEntry, User, UserSession, UserStatus
 from portal.models.base import utcnow
@@ -135,7 +135,7 @@ def test_totp_code_is_accepted_once_only(app: Flask, client: FlaskClient, make_u
 
     replay = sign_in(client, account.email, code=code)
     assert replay.status_code == 200
-    assert flash_errors(replay) == [GENERIC_LOGIN_ERROR]
+    assert flash_errors(replay) == [CODE_LOGIN_ERROR]
     assert is_login_redirect(client.get("/"))
 
     # The next code (still inside the accepted drift window) works.
@@ -152,9 +152,13 @@ def test_wrong_password_wrong_code_and_unknown_email_get_the_same_message(app: F
     code_client = app.test_client()
     bad_code = sign_in(code_client, account.email, code=wrong_code(account))
 
-    for response in (wrong_password, unknown, bad_code):
+    for response in (wrong_password, unknown):
         assert response.status_code == 200
         assert flash_errors(response) == [GENERIC_LOGIN_ERROR]
+    # The password step's message says nothing of a code; a wrong code (asked for only after the
+    # right password) has its own.
+    assert "code" not in GENERIC_LOGIN_ERROR
+    assert bad_code.status_code == 200 and flash_errors(bad_code) == [CODE_LOGIN_ERROR]
     assert is_login_redirect(code_client.get("/"))
     # The failure for an unknown address is recorded without a target and without the typed
     # text (it may be anything, even a password; administrators read the log).
@@ -194,12 +198,12 @@ def test_repeated_wrong_codes_lock_the_account(app: Flask, client: FlaskClient, 
     bad = wrong_code(account)
     for _ in range(5):
         response = post_form(client, "/login/code", {"code": bad}, page="/login/code")
-        assert flash_errors(response) == [GENERIC_LOGIN_ERROR]
+        assert flash_errors(response) == [CODE_LOGIN_ERROR]
     assert audit_actions(app, account.id) == ["login.failure"] * 4 + ["login.locked"]
     # Even the right code is refused now, with the same message.
     response = post_form(client, "/login/code", {"code": account.code()}, page="/login/code")
     assert response.status_code == 200
-    assert flash_errors(response) == [GENERIC_LOGIN_ERROR]
+    assert flash_errors(response) == [CODE_LOGIN_ERROR]
     assert is_login_redirect(client.get("/"))
 
 

@@ -21,9 +21,12 @@ SECRET_LINE = re.compile(r"^totp-secret: ([A-Z2-7]{32})$", re.M)
 PRODUCTION_ENV = ("SECRET_KEY", "PORTAL_SECRET_KEY", "DATABASE_URL", "PORTAL_DATABASE_URL",
                   "PORTAL_MASTER_KEY", "PORTAL_MASTER_KEY_FILE", "PORTAL_CONFIG",
                   "RATELIMIT_STORAGE_URI", "PORTAL_RATELIMIT_STORAGE_URI", "WEBAUTHN_RP_ID", "PORTAL_WEBAUTHN_RP_ID",
-                  "WEBAUTHN_ORIGIN", "PORTAL_WEBAUTHN_ORIGIN")
+                  "WEBAUTHN_ORIGIN", "PORTAL_WEBAUTHN_ORIGIN", "BASE_URL", "PORTAL_BASE_URL")
 SHARED_LIMITS = "RATELIMIT_STORAGE_URI (a store all processes share, e.g. redis://)"
-WEBAUTHN = {"WEBAUTHN_RP_ID": "portal.example", "WEBAUTHN_ORIGIN": "https://portal.example"}
+NO_BASE_URL = "BASE_URL (the public address, e.g. https://portal.example.org)"
+BASE = "https://portal.example.org"
+# The addresses production names: where links point, and what security keys are bound to.
+ADDRESSES = {"WEBAUTHN_RP_ID": "portal.example", "WEBAUTHN_ORIGIN": "https://portal.example", "BASE_URL": BASE}
 
 
 def invoke(app: Flask, *args: str, password: str | None = PASSWORD) -> Any:
@@ -146,7 +149,7 @@ def _production_env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
 def test_demo_seed_is_refused_in_production(app: Flask, monkeypatch: pytest.MonkeyPatch, redis_server: Any) -> None:
     _production_env(monkeypatch, SECRET_KEY="x" * 48, DATABASE_URL=app.config["DATABASE_URL"],
                     PORTAL_MASTER_KEY=base64.b64encode(os.urandom(32)).decode(),
-                    RATELIMIT_STORAGE_URI=redis_server.url, **WEBAUTHN)
+                    RATELIMIT_STORAGE_URI=redis_server.url, **ADDRESSES)
     production = create_app("production")
     try:
         assert production.config["DEMO_DATA_ALLOWED"] is False
@@ -160,19 +163,24 @@ def test_demo_seed_is_refused_in_production(app: Flask, monkeypatch: pytest.Monk
 
 @pytest.mark.parametrize("present, missing", [
     ({}, f"SECRET_KEY, DATABASE_URL, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE, {SHARED_LIMITS}, "
-         "WEBAUTHN_RP_ID, WEBAUTHN_ORIGIN"),
-    ({"SECRET_KEY": "s" * 48, **WEBAUTHN},
+         f"WEBAUTHN_RP_ID, WEBAUTHN_ORIGIN, {NO_BASE_URL}"),
+    ({"SECRET_KEY": "s" * 48, **ADDRESSES},
      f"DATABASE_URL, PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE, {SHARED_LIMITS}"),
-    ({"DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k", "RATELIMIT_STORAGE_URI": "redis://r", **WEBAUTHN},
+    ({"DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k", "RATELIMIT_STORAGE_URI": "redis://r", **ADDRESSES},
      "SECRET_KEY"),
     ({"SECRET_KEY": "s" * 48, "PORTAL_DATABASE_URL": "sqlite:///x.db", "PORTAL_RATELIMIT_STORAGE_URI": "redis://r",
-      **WEBAUTHN}, "PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE"),
+      **ADDRESSES}, "PORTAL_MASTER_KEY or PORTAL_MASTER_KEY_FILE"),
     # Limits counted in each process would not hold across several app processes.
     ({"SECRET_KEY": "s" * 48, "DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k",
-      "RATELIMIT_STORAGE_URI": "memory://", **WEBAUTHN}, SHARED_LIMITS),
+      "RATELIMIT_STORAGE_URI": "memory://", **ADDRESSES}, SHARED_LIMITS),
     # Security keys are bound to the relying party id: production names it and the origin.
     ({"SECRET_KEY": "s" * 48, "DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k",
-      "RATELIMIT_STORAGE_URI": "redis://r", "PORTAL_WEBAUTHN_ORIGIN": "https://portal.example"}, "WEBAUTHN_RP_ID"),
+      "RATELIMIT_STORAGE_URI": "redis://r", "PORTAL_WEBAUTHN_ORIGIN": "https://portal.example",
+      "BASE_URL": BASE}, "WEBAUTHN_RP_ID"),
+    # Links in e-mails would point at the development default (or at nothing).
+    ({"SECRET_KEY": "s" * 48, "DATABASE_URL": "sqlite:///x.db", "PORTAL_MASTER_KEY": "k",
+      "RATELIMIT_STORAGE_URI": "redis://r", "WEBAUTHN_RP_ID": "portal.example",
+      "WEBAUTHN_ORIGIN": "https://portal.example"}, NO_BASE_URL),
 ])
 def test_production_refuses_to_start_without_its_secrets(monkeypatch: pytest.MonkeyPatch,
                                                          present: dict[str, str], missing: str) -> None:

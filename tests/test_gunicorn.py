@@ -45,6 +45,7 @@ def test_gunicorn_serves_with_the_production_config(tmp_path: Path, redis_server
            "ATTACHMENT_STORAGE": str(tmp_path / "files"), "METRICS_TOKEN": token,
            "RATELIMIT_STORAGE_URI": redis_server.url,
            "WEBAUTHN_RP_ID": "portal.example", "WEBAUTHN_ORIGIN": "https://portal.example",
+           "BASE_URL": "https://portal.example",
            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"),
            "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "2"}
     log = (tmp_path / "gunicorn.log").open("w+")

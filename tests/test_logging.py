@@ -116,6 +116,7 @@ def test_production_logs_json_and_development_stays_readable() -> None:
     assert load_config("default", {})["LOG_FORMAT"] == "text"
     production = {"SECRET_KEY": "x", "DATABASE_URL": "sqlite://", "PORTAL_MASTER_KEY": "x",
                   "RATELIMIT_STORAGE_URI": "redis://localhost:6379", "WEBAUTHN_RP_ID": "portal.example",
-                  "WEBAUTHN_ORIGIN": "https://portal.example"}
+                  "WEBAUTHN_ORIGIN": "https://portal.example",
+                  "BASE_URL": "https://portal.example"}
     assert load_config("production", production)["LOG_FORMAT"] == "json"
     assert load_config("default", {"LOG_FORMAT": "json"})["LOG_FORMAT"] == "json"

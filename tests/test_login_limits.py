@@ -23,7 +23,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from portal import create_app
-from portal.auth.service import GENERIC_LOGIN_ERROR
+from portal.auth.service import CODE_LOGIN_ERROR, GENERIC_LOGIN_ERROR
 from portal.extensions import db, limiter
 from portal.models import AuditEntry
 from portal.models.base import utcnow
@@ -152,7 +152,7 @@ def test_one_pending_login_replayed_in_parallel_checks_at_most_five_codes(
     bad = {"csrf_token": token, "code": wrong_code(account)}
 
     answers = browser.replay("/login/code", bad, PARALLEL)
-    assert all(status == 200 and notices(html) == [GENERIC_LOGIN_ERROR] for status, _, html in answers)
+    assert all(status == 200 and notices(html) == [CODE_LOGIN_ERROR] for status, _, html in answers)
     first_burst = checked(app, account.id, "totp")
     assert 1 <= first_burst <= 5
     # Whatever was not checked was refused (a check was under way, or the account locked).
@@ -169,7 +169,7 @@ def test_one_pending_login_replayed_in_parallel_checks_at_most_five_codes(
 
     # Locked: the right code and the right password are both refused, unchecked.
     status, location, html = browser.open("/login/code", {"csrf_token": token, "code": account.code()})
-    assert (status, notices(html)) == (200, [GENERIC_LOGIN_ERROR])
+    assert (status, notices(html)) == (200, [CODE_LOGIN_ERROR])
     other = Browser(live_server, http.cookiejar.CookieJar())
     status, location, html = other.open("/login", {"csrf_token": other.csrf("/login"), "email": account.email,
                                                    "password": PASSWORD})
@@ -191,7 +191,7 @@ def test_a_right_password_after_four_wrong_ones_leaves_one_code_attempt(
     assert load_user(app, account.id).locked_until is None
     # One wrong code then uses the fifth slot and locks.
     response = client.post("/login/code", data={"code": wrong_code(account), "csrf_token": _csrf(client, "/login/code")})
-    assert flash_errors(response) == [GENERIC_LOGIN_ERROR]
+    assert flash_errors(response) == [CODE_LOGIN_ERROR]
     assert load_user(app, account.id).locked_until is not None
     assert [e["action"] for e in attempts(app, account.id)] == ["login.failure"] * 4 + ["login.locked"]
 
@@ -279,10 +279,10 @@ def test_per_account_limit_is_shared_with_the_code_step(limited: Flask, make_use
     assert sign_in(client, account.email).headers["Location"] == "/login/code"
     bad = {"code": wrong_code(account)}
     assert flash_errors(client.post("/login/code", data={**bad, "csrf_token": _csrf(client, "/login/code")})) == [
-        GENERIC_LOGIN_ERROR]
+        CODE_LOGIN_ERROR]
     # Three failures on this account: the right code is now refused before it is checked.
     response = client.post("/login/code", data={"code": account.code(), "csrf_token": _csrf(client, "/login/code")})
-    assert (response.status_code, flash_errors(response)) == (200, [GENERIC_LOGIN_ERROR])
+    assert (response.status_code, flash_errors(response)) == (200, [CODE_LOGIN_ERROR])
     assert checked(limited, account.id, "totp") == 1
     assert load_user(limited, account.id).last_login_at is None
 

@@ -225,6 +225,7 @@ def test_production_sends_hsts_and_secure_host_only_cookies(app: Flask, monkeypa
     monkeypatch.setenv("SECRET_KEY", "p" * 48)
     monkeypatch.setenv("WEBAUTHN_RP_ID", "portal.example")
     monkeypatch.setenv("WEBAUTHN_ORIGIN", "https://portal.example")
+    monkeypatch.setenv("BASE_URL", "https://portal.example")
     monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
     monkeypatch.setenv("PORTAL_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
     production = create_app("production")
@@ -264,7 +265,7 @@ def test_405_renders_the_html_error_page(client: FlaskClient) -> None:
 def test_csrf_failure_renders_a_helpful_page(client: FlaskClient) -> None:
     response = client.post("/login", data={"email": "a@b.example", "password": "x" * 12})
     assert response.status_code == 400
-    assert "The form had expired or was not sent by this site." in response.get_data(as_text=True)
+    assert "The page had been open too long or was not sent by this site" in response.get_data(as_text=True)
 
 
 def test_api_errors_are_json(client: FlaskClient) -> None:

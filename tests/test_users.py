@@ -312,7 +312,7 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(app: Flask, make
 
     response = client.post(f"/users/{officer.id}/disable")
     assert response.status_code == 400
-    assert "The form had expired or was not sent by this site." in response.get_data(as_text=True)
+    assert "The page had been open too long or was not sent by this site" in response.get_data(as_text=True)
     # A token from another session does not do either.
     other = login_as(app.test_client(), make_user("admin", None))
     stolen = csrf_token(other)

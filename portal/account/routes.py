@@ -11,7 +11,6 @@ from portal.account import service
 from portal.account.forms import ApiTokenForm, ChangePasswordForm, ProfileForm
 from portal.api import tokens
 from portal.auth import sessions
-from portal.auth.passwords import PasswordPolicyError
 from portal.errors import ValidationFailed
 from portal.extensions import db
 from portal.forms import ButtonForm, apply_errors
@@ -38,14 +37,19 @@ def profile() -> Any:
 @bp.route("/password", methods=["GET", "POST"])
 def change_password() -> Any:
     form = ChangePasswordForm()
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not valid and "csrf_token" not in form.errors:
+        # Every problem at once: the service's (current password, policy) beside the form's own.
+        problems = service.password_change_problems(current_user, current=form.current_password.data or "",
+                                                    new=form.new_password.data or "")
+        if problems:
+            apply_errors(form, ValidationFailed("Some fields need attention.", problems))
+    if valid:
         try:
             ended = service.change_password(db.session, current_user, current=form.current_password.data or "",
                                             new=form.new_password.data or "", keep_token=session.get("sid"))
         except ValidationFailed as error:
             apply_errors(form, error)
-        except PasswordPolicyError as error:
-            form.new_password.errors = [str(error)]
         else:
             flash(f"Your password has been changed. {ended.sessions} other session(s) were signed out."
                   + ended.tokens_note(), "success")

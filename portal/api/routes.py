@@ -28,10 +28,7 @@ def _item(kind_slug: str, item_id: uuid.UUID) -> Item:
 
 def _input_payload(item: Item) -> dict[str, Any]:
     """The item's current fields in the shape POST takes, so PATCH can merge into it."""
-    return {"title": item.title, "summary": item.summary, "body": item.body, "tlp": item.tlp.value,
-            "audience": {"all_subscribing": item.all_subscribing, "countries": item.named_countries,
-                         "secretariat": item.to_secretariat, "observers": item.to_observers},
-            **item.details}
+    return service.payload_of(item)
 
 
 @bp.get(f"/{KIND_PATH}")

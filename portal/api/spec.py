@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask
 
+from portal.country_names import country_names
 from portal.stix.routes import STIX_MEDIA_TYPE
 from portal import access
 from portal.consultations import schema as consultations
@@ -194,7 +195,7 @@ CLOSING_INPUT = obj({"outcome": enum(consultations.OUTCOMES),
                     ["outcome"])
 WITHDRAW_INPUT = obj({"reason": text(sharing.MAX_NOTE, "Why the item is withdrawn.", multiline=True, required=True)},
                      ["reason"])
-SCREENING_COUNTRIES = sorted(screening.country_names())
+SCREENING_COUNTRIES = sorted(country_names())
 SCREENING_INPUT = obj({
     "parties": {"type": "array", "minItems": 1, "maxItems": screening.MAX_PARTIES, "items": obj({
         "name": text(300, required=True),

@@ -5,17 +5,18 @@ import time
 import uuid
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from portal.auth import service, totp
+from portal.auth import service, sessions, totp
 from portal.auth.webauthn_pages import second_step_context
 from portal.auth.forms import CodeForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from portal.auth.passwords import PasswordPolicyError
 from portal.extensions import db, limiter
+from portal.models.base import utcnow
 from portal.models.user import TokenPurpose, User
 
 bp = Blueprint("auth", __name__)
@@ -69,7 +70,8 @@ def over_limit(_error: RateLimitExceeded) -> Any:
     """Over a limit: the same page and message as a wrong password or a locked account."""
     # Not marked as a failed attempt: a refused request charges no limit, so one address
     # over its limit cannot use up the accounts' allowances.
-    flash(service.GENERIC_LOGIN_ERROR, "error")
+    flash(service.CODE_LOGIN_ERROR if request.endpoint in ("auth.login_mfa", "auth.login_enrol")
+          else service.GENERIC_LOGIN_ERROR, "error")
     if request.endpoint == "auth.login_mfa":
         return render_template("auth/code.html", form=CodeForm())
     if request.endpoint == "auth.login_enrol":
@@ -158,6 +160,14 @@ def login_enrol() -> Any:
             flash("Two-step verification is set up. Keep your authenticator app safe.", "success")
             return _finish_login(user, token)
     return _enrol_page(user, form)
+
+
+@bp.post("/session/extend")  # signed-in users only; the "stay signed in" dialog calls it (WCAG 2.2.1)
+def extend_session() -> Any:
+    """Restart the idle clock of this session and say how long it now has."""
+    idle = current_app.config["SESSION_IDLE_TIMEOUT"]
+    remaining = sessions.extend(db.session, session.get("sid", ""), utcnow(), idle)
+    return jsonify(remaining_seconds=int(remaining.total_seconds()))
 
 
 @bp.post("/logout")  # signed-in users only: not in access.PUBLIC_ENDPOINTS

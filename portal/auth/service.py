@@ -24,9 +24,15 @@ from portal.urls import external_url
 from portal.models.user import AccountToken, TokenPurpose, User, UserStatus
 from portal.models.webauthn import WebAuthnCredential
 
+# One message for every refusal of a step, so it tells nothing about which account exists;
+# the password step's says nothing of a code (people looked for one they had not been asked for).
 GENERIC_LOGIN_ERROR = (
-    "The e-mail address, password or code is not right. After several failed attempts, "
+    "The e-mail address or password is not right. After several failed attempts, "
     "sign-in is paused for a while."
+)
+CODE_LOGIN_ERROR = (
+    "That code is not right, or it has been used already. Enter the code your app shows now. "
+    "After several failed attempts, sign-in is paused for a while."
 )
 
 
@@ -199,7 +205,7 @@ def verify_totp_login(
     """Second factor for an enrolled user; returns the new session token."""
     now = now or utcnow()
     if user.totp_secret is None or user.totp_enrolled_at is None:
-        raise AuthError(GENERIC_LOGIN_ERROR)
+        raise AuthError(CODE_LOGIN_ERROR)
     has_key = session.scalar(select(WebAuthnCredential.id).where(WebAuthnCredential.user_id == user.id).limit(1))
     if not access.may_sign_in_with_totp(user, has_key=has_key is not None):
         refuse_unchecked(session, user, "totp")
@@ -207,14 +213,14 @@ def verify_totp_login(
     attempt = reserve_attempt(session, user, now, code_step=True)
     if attempt is None:
         refuse_unchecked(session, user, "totp")
-        raise AuthError(GENERIC_LOGIN_ERROR)
+        raise AuthError(CODE_LOGIN_ERROR)
     session.refresh(user)  # the secret and last counter as they are now, not as first loaded
     step = None
     if user.totp_secret is not None and user.totp_enrolled_at is not None:
         step = totp.matching_step(user.totp_secret, code, now, user.totp_last_counter)
     if step is None:
         register_failure(session, user, attempt, "totp")
-        raise AuthError(GENERIC_LOGIN_ERROR)
+        raise AuthError(CODE_LOGIN_ERROR)
     # Compare-and-set so two requests racing with the same code cannot both succeed.
     claimed = rowcount(session.execute(
         update(User)
@@ -226,7 +232,7 @@ def verify_totp_login(
     if not claimed:
         session.rollback()
         register_failure(session, user, attempt, "totp")
-        raise AuthError(GENERIC_LOGIN_ERROR)
+        raise AuthError(CODE_LOGIN_ERROR)
     session.expire(user, ["totp_last_counter"])
     audit.record(session, "mfa.verified", actor=user, target_type="user", target_id=user.id)
     return complete_login(session, user, now, ip, agent)
@@ -235,7 +241,7 @@ def verify_totp_login(
 def pending_enrolment_secret(session: Session, user: User) -> str:
     """The secret to enrol (created once and kept until confirmed)."""
     if user.totp_enrolled_at is not None:
-        raise AuthError(GENERIC_LOGIN_ERROR)
+        raise AuthError(CODE_LOGIN_ERROR)
     if user.totp_secret is None:
         user.totp_secret = totp.new_secret()
         audit.record(session, "mfa.enrolment_started", actor=user, target_type="user", target_id=user.id)
@@ -250,11 +256,11 @@ def confirm_enrolment(
     """Confirm TOTP enrolment with a first code; completes the login."""
     now = now or utcnow()
     if user.totp_enrolled_at is not None or user.totp_secret is None:
-        raise AuthError(GENERIC_LOGIN_ERROR)
+        raise AuthError(CODE_LOGIN_ERROR)
     attempt = reserve_attempt(session, user, now, code_step=True)
     if attempt is None:
         refuse_unchecked(session, user, "totp_enrolment")
-        raise AuthError(GENERIC_LOGIN_ERROR)
+        raise AuthError(CODE_LOGIN_ERROR)
     session.refresh(user)
     step = None
     if user.totp_enrolled_at is None and user.totp_secret is not None:
@@ -270,7 +276,7 @@ def confirm_enrolment(
     if not claimed:
         session.rollback()
         register_failure(session, user, attempt, "totp_enrolment")
-        raise AuthError(GENERIC_LOGIN_ERROR)
+        raise AuthError(CODE_LOGIN_ERROR)
     session.expire(user, ["totp_last_counter", "totp_enrolled_at"])
     audit.record(session, "mfa.enrolled", actor=user, target_type="user", target_id=user.id)
     return complete_login(session, user, now, ip, agent)

@@ -54,6 +54,17 @@ def resolve(
     return record
 
 
+def extend(session: Session, token: str, now: datetime, idle: timedelta) -> timedelta:
+    """Touch a live session now (the person asked to stay signed in) and commit; the idle time
+    it has left (the absolute limit still ends it)."""
+    record = session.get(UserSession, token_digest(token))
+    if record is None or record.revoked_at is not None:
+        return timedelta(0)
+    record.last_seen_at = now
+    session.commit()
+    return idle
+
+
 def revoke(session: Session, token: str, now: datetime) -> None:
     session.execute(
         update(UserSession)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
+from portal.country_names import country_names
 from portal.consultations.schema import DEFAULT_DEADLINE_DAYS, MIN_DEADLINE_DAYS, OUTCOMES, POSITIONS
 
 
@@ -19,7 +20,9 @@ class OpenForm(FlaskForm):
     item_description = TextAreaField("Items")
     control_entries = TextAreaField("Control-list entries",
                                     description="One per line: regime, then entry code. e.g. Wassenaar 5A001.j")
-    destination = StringField("Destination", description="Two-letter ISO code of the country of destination.")
+    # Chosen by name; the value is the ISO code the API and the service use.
+    destination = SelectField("Destination", choices=[("", "Choose a country"), *country_names().items()],
+                              validate_choice=False)
     end_use = TextAreaField("Stated end use")
     question = TextAreaField("Your question to the denying state")
     deadline = DateField("Answer wanted by", validators=[Optional()],

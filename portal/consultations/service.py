@@ -178,17 +178,19 @@ def denial_form_data(session: Session, actor: User, consultation_id: uuid.UUID) 
     if not access.can_record_own_denial(actor, consultation):
         raise NotFound()
     denial = consultation.denial
-    parties = [f"end_user | {consultation.end_user} |  |  | {consultation.destination}"]
+    parties = [{"role": "end_user", "name": consultation.end_user, "aliases": "", "address": "",
+                "country": consultation.destination}]
     if consultation.consignee:
-        parties.append(f"consignee | {consultation.consignee} |  |  | ")
+        parties.append({"role": "consignee", "name": consultation.consignee, "aliases": "", "address": "",
+                        "country": ""})
     return {
         "title": f"Denial after consultation on {denial.national_ref}"[:300],
         "tlp": consultation.tlp.value, "decision_type": "denial", "activity": "export",
         "basis": denial.details.get("basis"), "reason_codes": list(denial.details.get("reason_codes", [])),
         "item_description": consultation.item_description, "destination": consultation.destination,
         "end_use": consultation.end_use,
-        "control_entries": "\n".join(f"{e['regime']} {e['code']}" for e in consultation.control_entries),
-        "parties": "\n".join(parties),
+        "control_entries": [{"regime": e["regime"], "code": e["code"]} for e in consultation.control_entries],
+        "parties": parties,
         "countries": [consultation.denying_code],
     }
 

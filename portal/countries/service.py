@@ -59,7 +59,7 @@ def points_of_contact(session: Session, country: Country) -> list[User]:
 
 def _name(session: Session, c: Checker, exclude_code: str | None) -> str:
     """The state's name, unique in the register whatever its case."""
-    name = c.text("name", required=True, limit=120, message="Enter the state's name.")
+    name = c.text("name", required=True, limit=120, missing="Enter the state's name.")
     if name:
         clash = session.scalar(select(Country.code).where(func.lower(Country.name) == name.lower()))
         if clash is not None and clash != exclude_code:
@@ -75,7 +75,7 @@ def add_country(
         raise Forbidden("Only the secretariat and administrators keep the register.")
     c = Checker({"code": code, "name": name})
     code = c.text("code", required=True, limit=10,
-                  message="Enter the state's two-letter ISO 3166 code, for example CR.").upper()
+                  missing="Enter the state's two-letter ISO 3166 code, for example CR.").upper()
     if code and not CODE_PATTERN.match(code):
         c.fail("code", "Enter a two-letter ISO 3166 code, for example CR.")
     elif code and session.get(Country, code) is not None:

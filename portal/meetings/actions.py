@@ -43,7 +43,7 @@ def get_action(session: Session, actor: User, action_id: uuid.UUID) -> ActionIte
 def _validate(session: Session, payload: Mapping[str, Any], meeting: Meeting) -> dict[str, Any]:
     c = Checker(dict(payload))
     kind = c.enum("kind", ActionKind, message="Choose action or decision.", default=ActionKind.ACTION)
-    text = c.text("text", required=True, limit=MAX_TEXT, multiline=True, message="Describe the action or decision.")
+    text = c.text("text", required=True, limit=MAX_TEXT, multiline=True, missing="Describe the action or decision.")
     owner = c.text("owner_state", limit=10).upper() or None
     if owner and session.get(Country, owner) is None:
         c.fail("owner_state", "Choose a state from the register, or the secretariat.")

@@ -93,7 +93,7 @@ def _slot(c: Checker, name: str, meeting: Meeting) -> datetime | None:
 
 def _validate(session: Session, actor: User, meeting: Meeting, payload: Mapping[str, Any]) -> dict[str, Any]:
     c = Checker(dict(payload))
-    title = c.text("title", required=True, limit=300, message="Enter the agenda item's title.")
+    title = c.text("title", required=True, limit=300, missing="Enter the agenda item's title.")
     description = c.text("description", limit=10_000, multiline=True)
     lead = c.text("lead_state", limit=10).upper() or None
     if lead and session.get(Country, lead) is None:

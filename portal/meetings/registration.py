@@ -73,7 +73,7 @@ def get_delegate(session: Session, actor: User, meeting: Meeting, delegate_id: u
 def _validate(session: Session, meeting: Meeting, code: str, payload: Mapping[str, Any],
               current: Delegate | None) -> dict[str, Any]:
     c = Checker(dict(payload))
-    name = c.text("name", required=True, limit=200, message="Enter the delegate's full name.")
+    name = c.text("name", required=True, limit=200, missing="Enter the delegate's full name.")
     position = c.text("position", limit=200)
     email = c.text("email", limit=254).lower()
     if not EMAIL_PATTERN.match(email):

@@ -115,7 +115,7 @@ def validate(session: Session, payload: Mapping[str, Any]) -> CleanMeeting:
     """Check a meeting's fields; ValidationFailed names every field that needs attention."""
     c = Checker(dict(payload))
     kind = c.enum("kind", MeetingKind, message="Choose the kind of meeting.", default=MeetingKind.PLENARY)
-    title = c.text("title", required=True, limit=MAX_TITLE, message="Enter the meeting's title.")
+    title = c.text("title", required=True, limit=MAX_TITLE, missing="Enter the meeting's title.")
     description = c.text("description", limit=MAX_DESCRIPTION, multiline=True)
     zone_name = c.text("timezone", limit=64)
     if times.zone(zone_name) is None:

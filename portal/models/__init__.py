@@ -26,6 +26,7 @@ from portal.models.public import (
     PublicItem,
 )
 from portal.models.oauth import ClientAuthMethod, OAuthAssertionJti, OAuthClient, OAuthToken
+from portal.models.saved_form import SavedForm
 from portal.models.screening import DenialParty, DenialPartyKey, DenialPartyName, Screening, ScreeningSource
 from portal.models.user import AccountToken, Role, TokenPurpose, User, UserSession, UserStatus
 from portal.models.webauthn import ChallengePurpose, WebAuthnChallenge, WebAuthnCredential
@@ -35,7 +36,7 @@ __all__ = [
     "OutboxStatus", "Subscription", "Attachment", "AttachmentKeyWrap", "AuditEntry", "Base", "Country", "CountryStatus",
     "DenialStatus", "Item", "ItemAudienceCountry", "ItemCategory", "ItemEvent", "ItemEventKind", "ItemKind",
     "ItemStatus", "ItemVersion", "ItemVersionAudienceCountry", "KeyPurpose", "Role", "SECRETARIAT_OWNER", "StateKey",
-    "Tlp", "TokenPurpose", "User",
+    "SavedForm", "Tlp", "TokenPurpose", "User",
     "UserSession", "UserStatus",
     # meetings
     "ActionItem", "ActionKind", "ActionStatus", "AgendaItem", "AgendaItemLink", "AgendaVersion", "Attendance",

@@ -9,7 +9,8 @@ from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAr
 from wtforms.validators import Length, NumberRange, Optional
 
 from portal.screening.matcher import DEFAULT_THRESHOLD
-from portal.screening.schema import country_names, split_aliases
+from portal.country_names import country_names
+from portal.screening.schema import split_aliases
 
 
 class ScreenForm(FlaskForm):

@@ -13,7 +13,8 @@ from portal.extensions import db
 from portal.models.screening import ScreeningSource
 from portal.screening import service
 from portal.screening.forms import ScreenForm
-from portal.screening.schema import MAX_CSV_BYTES, country_names, validate_csv
+from portal.country_names import country_names
+from portal.screening.schema import MAX_CSV_BYTES, validate_csv
 
 bp = Blueprint("screening", __name__, url_prefix="/screenings")
 

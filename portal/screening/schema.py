@@ -11,11 +11,9 @@ import csv
 import io
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-import pycountry
-
+from portal.country_names import country_names
 from portal.errors import ValidationFailed
 from portal.screening.matcher import DEFAULT_THRESHOLD
 from portal.validation import COUNTRY_CODE, Checker
@@ -24,18 +22,6 @@ MAX_PARTIES = 1000
 MAX_CSV_BYTES = 1024 * 1024
 MAX_ALIASES = 50
 CSV_HEADER = ("name", "aliases", "country", "address")
-# Codes in use that ISO 3166-1 has not assigned (Kosovo is one of the founding states).
-EXTRA_COUNTRIES = {"XK": "Kosovo"}
-
-
-@lru_cache(maxsize=1)
-def country_names() -> dict[str, str]:
-    """ISO 3166-1 alpha-2 code → common name, for the country picker and the code check."""
-    names = {c.alpha_2: getattr(c, "common_name", None) or c.name for c in pycountry.countries}
-    names.update(EXTRA_COUNTRIES)
-    return dict(sorted(names.items(), key=lambda kv: kv[1]))
-
-
 @dataclass(frozen=True)
 class CleanScreening:
     """A checked screening request."""

@@ -24,8 +24,9 @@ from portal.models.item import Item, ItemKind
 from portal.kinds import BY_SLUG, KINDS, labels_for
 from portal.models.base import utcnow
 from portal.sharing import queries, review, service
-from portal.sharing.records import DENIAL_CSV_COLUMNS, denial_csv_row, item_record
-from portal.sharing.forms import FORMS, ChangeNoteForm, ItemForm, field_for_error, form_data
+from portal.sharing.records import (DENIAL_CSV_COLUMNS, denial_csv_row, export_record, highest_marking,
+                                    marking_line, readable_fields)
+from portal.sharing.forms import FORMS, ChangeNoteForm, DenialForm, ItemForm, error_list, form_data, place_error
 from portal.sharing.markdown import render
 
 bp = Blueprint("sharing", __name__)
@@ -73,14 +74,41 @@ def _build_form(kind: ItemKind, data: dict[str, Any] | None = None) -> ItemForm:
 
 
 def _show_errors(form: ItemForm, error: ValidationFailed) -> None:
-    unplaced = []
+    """Each error beside its field and once in the summary (never also as a page message)."""
     for path, message in error.fields.items():
-        field = getattr(form, field_for_error(path), None)
-        if field is None:
-            unplaced.append(message)
-        else:
-            field.errors = list(field.errors) + [message]
-    flash(" ".join(unplaced) or error.message, "error")
+        if path == "change_note":
+            continue  # the change note is its own form's field (shown beside it by the amend page)
+        if not place_error(form, path, message):
+            form.form_errors.append(message)
+    if not error.fields:
+        form.form_errors.append(error.message)
+
+
+def _add_or_remove_row(form: ItemForm) -> bool:
+    """"Add another party" / "Remove" without JavaScript: the button posts the whole form back
+    and the page comes back with what was typed and one row more (or less). Nothing is saved."""
+    if not isinstance(form, DenialForm) or request.method != "POST":
+        return False
+    add, remove = request.form.get("add_row"), request.form.get("remove_row", "")
+    if add in ("parties", "control_entries"):
+        getattr(form, add).append_entry()
+        return True
+    name, _, index = remove.rpartition("-")
+    if name in ("parties", "control_entries") and index.isdigit():
+        rows = getattr(form, name)
+        if int(index) < len(rows.entries) and len(rows.entries) > 1:
+            rows.entries.pop(int(index))
+        return True
+    return False
+
+
+def _render_form(kind: ItemKind, form: ItemForm, item: Item | None, mode: str,
+                 note_form: ChangeNoteForm | None = None) -> Any:
+    errors = error_list(form) + [("", message) for message in form.form_errors]
+    if note_form is not None:
+        errors += [(note_form.change_note.id, message) for message in note_form.change_note.errors]
+    return render_template("sharing/form.html", kind=kind, form=form, item=item, mode=mode, errors=errors,
+                           note_form=note_form)
 
 
 @bp.get("/search")
@@ -105,15 +133,18 @@ def new(kind: ItemKind) -> Any:
         raise Forbidden("You may not create this kind of item.")
     prefill = request.args.get("from_consultation") if request.method == "GET" and kind is ItemKind.DENIAL else None
     form = _build_form(kind, _consultation_prefill(prefill) if prefill else None)
+    if _add_or_remove_row(form):
+        return _render_form(kind, form, None, "new")
     if form.validate_on_submit():
         try:
             item = service.create_draft(db.session, current_user, kind, form.payload())
         except ValidationFailed as error:
             _show_errors(form, error)
         else:
-            flash("Draft saved. Only your state can see it until it is published.", "success")
+            flash("Draft saved. Only your state can see it until it is published. "
+                  "You can come back to it and complete it later.", "success")
             return redirect(item_url(item))
-    return render_template("sharing/form.html", kind=kind, form=form, item=None, mode="new")
+    return _render_form(kind, form, None, "new")
 
 
 def _consultation_prefill(raw: str) -> dict[str, Any]:
@@ -157,7 +188,7 @@ def version(kind: ItemKind, item_id: uuid.UUID, number: int) -> Any:
     if record is None:
         raise NotFound()
     return render_template("sharing/version.html", item=item, version=record, body_html=render(record.body),
-                           labels=labels_for(item.kind))
+                           labels=labels_for(item.kind), fields=readable_fields(item.kind, record.details or {}))
 
 
 @bp.route("/<kind:kind>/<uuid:item_id>/edit", methods=["GET", "POST"])
@@ -179,6 +210,8 @@ def amend(kind: ItemKind, item_id: uuid.UUID) -> Any:
 def _edit_or_amend(item: Item, mode: str) -> Any:
     form = _build_form(item.kind, None if request.method == "POST" else form_data(item))
     note_form = ChangeNoteForm()
+    if _add_or_remove_row(form):
+        return _render_form(item.kind, form, item, mode, note_form=note_form)
     if form.validate_on_submit():
         try:
             if mode == "edit":
@@ -192,7 +225,7 @@ def _edit_or_amend(item: Item, mode: str) -> Any:
         else:
             flash("Draft saved." if mode == "edit" else f"Version {item.version} is published.", "success")
             return redirect(item_url(item))
-    return render_template("sharing/form.html", kind=item.kind, form=form, item=item, mode=mode, note_form=note_form)
+    return _render_form(item.kind, form, item, mode, note_form=note_form)
 
 
 def _transition(kind: ItemKind, item_id: uuid.UUID, operation: Callable[[Item], None], done: str) -> Any:
@@ -270,13 +303,19 @@ def review_due() -> Any:
 @bp.get("/denials/export.<any('csv', 'json'):fmt>")
 def export(fmt: str) -> Any:
     items = queries.exportable_denials(db.session, current_user, request.args)
+    # The file name and the first line carry the strictest marking inside, so the file is
+    # marked wherever it goes (a folder listing, an e-mail attachment, a printout).
+    marking = highest_marking(items)
     if fmt == "json":
-        body = json.dumps({"denials": [item_record(i, current_user) for i in items]}, ensure_ascii=False, indent=1)
+        records = ",\n".join(json.dumps(export_record(i, current_user), ensure_ascii=False) for i in items)
+        body = (f'{{"marking": {json.dumps(marking_line(marking))},\n"denials": [\n'
+                f'{records}{chr(10) if records else ""}]}}\n')
         response = Response(body, mimetype="application/json")
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
+        writer.writerow([marking_line(marking)])
         writer.writerow(DENIAL_CSV_COLUMNS)
         writer.writerows(denial_csv_row(i, current_user) for i in items)
         response = Response(buffer.getvalue(), mimetype="text/csv")
-    return downloads.protect(response, f"echri-denials.{fmt}")
+    return downloads.protect(response, f"echri-denials_TLP-{marking.value.replace('+', '-')}.{fmt}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from portal.country_names import country_names
 from portal.kinds import (ACTIVITIES, BASES, DECISION_TYPES, DOCUMENT_CATEGORIES, PARTY_ROLES, REASON_CODES,
                           SEVERITIES, THREAT_CATEGORIES)
 from portal.validation import COUNTRY_CODE, MAX_LIST, Checker
@@ -34,10 +35,13 @@ class CleanItem:
     categories: list[str] = field(default_factory=list)
 
 
-def validate(kind: ItemKind, data: Any) -> CleanItem:
-    """Check a full payload for `kind`; raise ValidationFailed listing every problem."""
-    c = Checker(data)
-    title = c.text("title", required=True, limit=MAX_TITLE)
+def validate(kind: ItemKind, data: Any, *, draft: bool = False) -> CleanItem:
+    """Check a payload for `kind`; raise ValidationFailed listing every problem.
+
+    `draft`: a draft saves part-filled (only a title is needed); whatever is given is still
+    checked. Submitting and publishing check the stored draft in full (`draft=False`)."""
+    c = Checker(data, partial=draft)
+    title = c.text("title", required=True, limit=MAX_TITLE, missing="Enter a title.", draft_too=True)
     summary = c.text("summary", limit=MAX_SUMMARY, multiline=True)
     body = c.text("body", limit=MAX_BODY, multiline=True)
     tlp_raw = c.choice("tlp", [t.value for t in Tlp],
@@ -69,30 +73,34 @@ def validate(kind: ItemKind, data: Any) -> CleanItem:
     details: dict[str, Any] = {}
     categories: list[str] = []
     if kind is ItemKind.THREAT_NOTICE:
-        details["severity"] = c.choice("severity", SEVERITIES)
-        categories = c.choices("categories", THREAT_CATEGORIES, minimum=1)
+        details["severity"] = c.choice("severity", SEVERITIES, missing="Choose the severity.")
+        categories = c.choices("categories", THREAT_CATEGORIES, minimum=1,
+                               missing="Choose at least one technology category.")
         details["categories"] = categories
         details["regions"] = c.strings("regions", pattern=COUNTRY_CODE)
+        unknown_regions = [r for r in details["regions"] if COUNTRY_CODE.match(r) and r not in country_names()]
+        if unknown_regions:
+            c.fail("regions", f"Not a country code: {', '.join(unknown_regions)}.")
         details["entities"] = c.strings("entities")
         details["valid_until"] = c.date("valid_until")
     elif kind is ItemKind.DENIAL:
-        details["national_ref"] = c.text("national_ref", required=True, limit=80)
-        details["decision_type"] = c.choice("decision_type", DECISION_TYPES)
-        details["activity"] = c.choice("activity", ACTIVITIES)
-        details["decision_date"] = c.date("decision_date", required=True)
-        details["basis"] = c.choice("basis", BASES)
+        details["national_ref"] = c.text("national_ref", required=True, limit=80,
+                                         missing="Enter your national reference.")
+        details["decision_type"] = c.choice("decision_type", DECISION_TYPES, missing="Choose the decision.")
+        details["activity"] = c.choice("activity", ACTIVITIES, missing="Choose the activity.")
+        details["decision_date"] = c.date("decision_date", required=True, missing="Enter the date of the decision.")
+        details["basis"] = c.choice("basis", BASES, missing="Choose the basis of the decision.")
         details["control_entries"] = _control_entries(c)
-        details["item_description"] = c.text("item_description", required=True, multiline=True)
-        destination = c.text("destination", required=True, limit=2).upper()
-        if destination and not COUNTRY_CODE.match(destination):
-            c.fail("destination", "Use a two-letter ISO country code.")
-        details["destination"] = destination
+        details["item_description"] = c.text("item_description", required=True, multiline=True,
+                                             missing="Describe the items.")
+        details["destination"] = _country(c, "destination", c.data, "destination", missing="Choose the destination.")
         details["end_use"] = c.text("end_use", multiline=True)
         details["parties"] = _parties(c)
-        details["reason_codes"] = c.choices("reason_codes", REASON_CODES, minimum=1)
-        details["rationale"] = c.text("rationale", required=True, multiline=True)
+        details["reason_codes"] = c.choices("reason_codes", REASON_CODES, minimum=1,
+                                            missing="Choose at least one reason.")
+        details["rationale"] = c.text("rationale", required=True, multiline=True, missing="Enter the rationale.")
     else:
-        details["category"] = c.choice("category", DOCUMENT_CATEGORIES)
+        details["category"] = c.choice("category", DOCUMENT_CATEGORIES, missing="Choose a category.")
     if c.errors:
         raise ValidationFailed("Some fields need attention.", c.errors)
     return CleanItem(title=title, summary=summary, body=body, tlp=tlp, all_subscribing=all_subscribing,
@@ -110,10 +118,23 @@ def _control_entries(c: Checker) -> list[dict[str, str]]:
         if not isinstance(entry, dict):
             c.fail(f"control_entries[{i}]", "Must be an object with regime and code.")
             continue
-        regime = c.text("regime", required=True, limit=60, source=entry, path=f"control_entries[{i}].regime")
-        code = c.text("code", required=True, limit=60, source=entry, path=f"control_entries[{i}].code")
+        # Numbered from 1 as the page shows them: "Control-list entry 2: enter the regime".
+        regime = c.text("regime", required=True, limit=60, source=entry, path=f"control_entries[{i}].regime",
+                        missing=f"Control-list entry {i + 1}: enter the regime.")
+        code = c.text("code", required=True, limit=60, source=entry, path=f"control_entries[{i}].code",
+                      missing=f"Control-list entry {i + 1}: enter the entry code.")
         entries.append({"regime": regime, "code": code})
     return entries
+
+
+def _country(c: Checker, name: str, source: dict[str, Any], path: str, *, missing: str | None = None,
+             label: str = "") -> str:
+    """A country as its ISO 3166-1 code (the API's form; pages pick it by name)."""
+    code = c.text(name, required=missing is not None, limit=2, source=source, path=path, missing=missing).upper()
+    if code and (not COUNTRY_CODE.match(code) or code not in country_names()):
+        wording = "choose a country from the list (in the API: a two-letter ISO 3166-1 code)."
+        c.fail(path, f"{label}{wording}" if label else wording.capitalize())
+    return code
 
 
 def _parties(c: Checker) -> list[dict[str, Any]]:
@@ -127,15 +148,15 @@ def _parties(c: Checker) -> list[dict[str, Any]]:
         if not isinstance(party, dict):
             c.fail(where, "Must be an object with role, name, aliases, address and country.")
             continue
-        role = c.choice("role", PARTY_ROLES, source=party, path=f"{where}.role",
-                        message=f"Must be one of: {', '.join(PARTY_ROLES)}.")
+        label = f"Party {i + 1}: "  # as the page numbers them
+        role = c.choice("role", PARTY_ROLES, source=party, path=f"{where}.role", missing=f"{label}choose a role.",
+                        message=f"{label}the role must be one of: {', '.join(PARTY_ROLES)}.")
         aliases = c.text_list(party, "aliases", f"{where}.aliases")
-        country = c.text("country", limit=2, source=party, path=f"{where}.country").upper()
-        if country and not COUNTRY_CODE.match(country):
-            c.fail(f"{where}.country", "Use a two-letter ISO country code.")
+        country = _country(c, "country", party, f"{where}.country", label=label)
         parties.append({
             "role": role,
-            "name": c.text("name", required=True, limit=300, source=party, path=f"{where}.name"),
+            "name": c.text("name", required=True, limit=300, source=party, path=f"{where}.name",
+                           missing=f"{label}enter the name."),
             "aliases": aliases,
             "address": c.text("address", limit=1000, source=party, path=f"{where}.address"),
             "country": country,

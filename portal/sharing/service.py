@@ -82,7 +82,7 @@ def _apply(session: Session, item: Item, clean: CleanItem, actor: User) -> None:
     item.details = clean.details
     item.severity = clean.details.get("severity")
     item.category = clean.details.get("category")
-    item.national_ref = clean.details.get("national_ref")
+    item.national_ref = clean.details.get("national_ref") or None  # two drafts without one do not collide
     wanted = set(clean.countries)
     item.audience_countries = [a for a in item.audience_countries if a.country_code in wanted] + [
         ItemAudienceCountry(country_code=c) for c in sorted(wanted - set(item.named_countries))]
@@ -128,7 +128,7 @@ def create_draft(session: Session, actor: User, kind: ItemKind, payload: dict[st
     """Create a draft for the actor's state (or the secretariat's own document)."""
     if not access.can_create_items(actor, kind):
         raise Forbidden("You may not create this kind of item.")
-    clean = validate(kind, payload)
+    clean = validate(kind, payload, draft=True)
     originator = actor.country_code
     _check_audience(session, actor, clean, originator)
     _check_national_ref(session, clean, originator, None)
@@ -145,7 +145,7 @@ def update_draft(session: Session, actor: User, item: Item, payload: dict[str, A
     """Replace a draft's fields (drafts only: published items are amended instead)."""
     if not access.can_edit_draft(actor, item):
         raise Forbidden("Only drafts of your own state can be edited.")
-    clean = validate(item.kind, payload)
+    clean = validate(item.kind, payload, draft=True)
     _check_audience(session, actor, clean, item.originator_code)
     _check_national_ref(session, clean, item.originator_code, item)
     _apply(session, item, clean, actor)
@@ -153,8 +153,31 @@ def update_draft(session: Session, actor: User, item: Item, payload: dict[str, A
     _commit(session)
 
 
+def payload_of(item: Item) -> dict[str, Any]:
+    """The item's current fields in the shape create and update take (the API's input shape)."""
+    return {"title": item.title, "summary": item.summary, "body": item.body, "tlp": item.tlp.value,
+            "audience": {"all_subscribing": item.all_subscribing, "countries": item.named_countries,
+                         "secretariat": item.to_secretariat, "observers": item.to_observers},
+            **(item.details or {})}
+
+
+def _complete(item: Item) -> None:
+    """A draft saved part-filled is checked in full before it goes to its SPOC or its audience."""
+    try:
+        validate(item.kind, payload_of(item))
+    except ValidationFailed as error:
+        raise ValidationFailed("Complete the draft first: " + " ".join(
+            _sentence(m) for m in error.fields.values()), error.fields) from None
+
+
+def _sentence(message: str) -> str:
+    return message if message.endswith(".") else message + "."
+
+
 def submit(session: Session, actor: User, item: Item) -> None:
-    """An officer asks the state's SPOC to release the draft."""
+    """An officer asks the state's SPOC to release the draft (complete: every required field)."""
+    if access.can_take_step(actor, item, ItemStep.SUBMIT):  # refusal first, then what is missing
+        _complete(item)
     _take_step(actor, item, ItemStep.SUBMIT, "Only an officer of the originating state submits a draft for release.")
     item.submitted_at = utcnow()
     _event(session, item, ItemEventKind.SUBMITTED, actor)
@@ -202,6 +225,8 @@ def _take_step(actor: User, item: Item, step: ItemStep, refused: str) -> None:
 
 def publish(session: Session, actor: User, item: Item) -> None:
     """Release a draft to its audience as version 1."""
+    if access.can_take_step(actor, item, ItemStep.PUBLISH):  # refusal first, then what is missing
+        _complete(item)
     _take_step(actor, item, ItemStep.PUBLISH, "Only the originating state's point of contact publishes a draft.")
     now = utcnow()
     item.published_at = now

@@ -46,7 +46,7 @@ def _check_new_account(session: Session, email: str, name: str, role: Role, coun
                        position: str | None) -> tuple[str, str | None]:
     """The account's name and position, cleaned; ValidationFailed names every field with a problem."""
     c = Checker({"name": name, "position": position})
-    name = c.text("name", required=True, limit=200, message="Enter the person's name.")
+    name = c.text("name", required=True, limit=200, missing="Enter the person's name.")
     position = c.text("position", limit=200) or None
     if role.belongs_to_state:
         if not country_code:

@@ -62,6 +62,6 @@ def test_wrong_code_shows_the_generic_message(live_server: LiveServer, browser_p
     wrong = next(c for c in (f"{n:06d}" for n in range(1000)) if c not in near)
     page.get_by_label("6-digit code from your authenticator app").fill(wrong)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text(re.compile(r"The e-mail address, password or code is not right\."))
+    expect(page.get_by_role("alert")).to_contain_text(re.compile(r"That code is not right, or it has been used already\."))
     expect(page).to_have_url(url + "/login/code")
     assert page.console_errors == []  # type: ignore[attr-defined]

@@ -111,10 +111,13 @@ def to_form(kind: ItemKind | str, payload: dict[str, Any], **extra: Any) -> dict
         data.update({k: payload.get(k) or "" for k in ("national_ref", "decision_type", "activity", "decision_date",
                                                        "basis", "item_description", "destination", "end_use",
                                                        "rationale")})
-        data["control_entries"] = "\n".join(f"{e['regime']} {e['code']}" for e in payload.get("control_entries", []))
-        data["parties"] = "\n".join(" | ".join([p.get("role") or "", p.get("name", ""), "; ".join(p.get("aliases", [])),
-                                                p.get("address", ""), p.get("country", "")])
-                                    for p in payload.get("parties", []))
+        # Repeated fieldsets: control_entries-0-regime, parties-0-role, … (as the page posts them).
+        for i, entry in enumerate(payload.get("control_entries", [])):
+            data[f"control_entries-{i}-regime"], data[f"control_entries-{i}-code"] = entry["regime"], entry["code"]
+        for i, party in enumerate(payload.get("parties", [])):
+            data.update({f"parties-{i}-role": party.get("role") or "", f"parties-{i}-name": party.get("name", ""),
+                         f"parties-{i}-aliases": "; ".join(party.get("aliases", [])),
+                         f"parties-{i}-address": party.get("address", ""), f"parties-{i}-country": party.get("country", "")})
         data["reason_codes"] = list(payload.get("reason_codes", []))
     elif kind is ItemKind.THREAT_NOTICE:
         data.update(severity=payload.get("severity") or "", categories=list(payload.get("categories", [])),

@@ -39,7 +39,7 @@ def event_kinds(app: Flask, item_id: uuid.UUID) -> list[tuple[str, str | None]]:
 
 
 def new_item_id(response: Any) -> uuid.UUID:
-    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    assert response.status_code == 302, re.findall(r"error-summary.*?</ul>", response.get_data(as_text=True), re.S)
     match = re.search(r"/(?:denials|threat-notices|documents)/([0-9a-f-]{36})$", response.headers["Location"])
     assert match, response.headers["Location"]
     return uuid.UUID(match.group(1))
@@ -270,20 +270,75 @@ INVALID = [
                  id="observer-state-named"),
     pytest.param({"decision_date": "2026-13-45"}, "decision_date", "decision_date", id="bad-date"),
     pytest.param({"decision_date": "2 March 2026"}, "decision_date", "decision_date", id="worded-date"),
-    pytest.param({"decision_date": ""}, "decision_date", "decision_date", id="missing-date"),
     pytest.param({"decision_type": "confiscation"}, "decision_type", "decision_type", id="bad-decision-type"),
     pytest.param({"tlp": "PURPLE"}, "tlp", "tlp", id="bad-tlp"),
     pytest.param({"basis": "whim"}, "basis", "basis", id="bad-basis"),
     pytest.param({"reason_codes": ["because"]}, "reason_codes", "reason_codes", id="bad-reason-code"),
-    pytest.param({"reason_codes": []}, "reason_codes", "reason_codes", id="no-reason"),
     pytest.param({"title": "   "}, "title", "title", id="blank-title"),
     pytest.param({"destination": "Myanmar"}, "destination", "destination", id="bad-destination"),
     pytest.param({"parties": [{"role": "king", "name": "X", "aliases": [], "address": "", "country": ""}]},
-                 "parties[0].role", "parties", id="bad-party-role"),
-    pytest.param({"parties": [{"role": "end_user", "name": "", "aliases": [], "address": "", "country": ""}]},
-                 "parties[0].name", "parties", id="party-without-name"),
-    pytest.param({"national_ref": ""}, "national_ref", "national_ref", id="missing-ref"),
+                 "parties[0].role", "parties-0-role", id="bad-party-role"),
+    pytest.param({"destination": "QQ"}, "destination", "destination", id="not-a-country"),
+    pytest.param({"parties": [{"role": "end_user", "name": "X", "aliases": [], "address": "", "country": "QQ"}]},
+                 "parties[0].country", "parties-0-country", id="party-not-a-country"),
 ]
+
+# Missing fields do not stop a draft (it saves part-filled); they stop submitting and publishing.
+INCOMPLETE = [
+    pytest.param({"decision_date": ""}, "decision_date", "Enter the date of the decision.", id="missing-date"),
+    pytest.param({"reason_codes": []}, "reason_codes", "Choose at least one reason.", id="no-reason"),
+    pytest.param({"parties": [helpers.denial_payload()["parties"][0],
+                              {"role": "end_user", "name": "", "aliases": [], "address": "", "country": ""}]},
+                 "parties[1].name", "Party 2: enter the name.", id="party-without-name"),
+    pytest.param({"parties": [{"role": None, "name": "Acme", "aliases": [], "address": "", "country": ""}]},
+                 "parties[0].role", "Party 1: choose a role.", id="party-without-role"),
+    pytest.param({"national_ref": ""}, "national_ref", "Enter your national reference.", id="missing-ref"),
+    pytest.param({"control_entries": [{"regime": "Wassenaar", "code": ""}]}, "control_entries[0].code",
+                 "Control-list entry 1: enter the entry code.", id="entry-without-code"),
+]
+
+
+@pytest.mark.parametrize(("change", "api_field", "message"), INCOMPLETE)
+def test_incomplete_denial_saves_as_draft_and_is_refused_at_publish(
+        app: Flask, make_user: Any, login_as: Any, change: dict[str, Any], api_field: str, message: str) -> None:
+    spoc = make_user("spoc", "DK")
+    token = helpers.api_token(app, spoc)
+    payload = helpers.denial_payload(**change)
+    created = app.test_client().post(api_url("denial"), json=payload, headers=bearer(token))
+    assert created.status_code == 201, created.get_json()
+    item_id = created.get_json()["id"]
+    before = counts(app)
+    refused = app.test_client().post(api_url("denial", item_id, "/publish"), headers=bearer(token))
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["fields"][api_field] == message
+    assert counts(app) == before  # still a draft: no version, no event
+
+    client = login_as(app.test_client(), spoc)
+    response = client.post(item_url("denial", item_id, "/publish"), data={"csrf_token": csrf_token(client)},
+                           follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Complete the draft first" in html and message.replace("'", "&#39;") in html
+    assert counts(app) == before
+
+
+def test_a_long_denial_saves_with_only_a_title(app: Flask, make_user: Any, login_as: Any) -> None:
+    client = login_as(app.test_client(), make_user("officer", "DK"))
+    before = counts(app)
+    response = client.post("/denials/new", data={"csrf_token": csrf_token(client), "title": "Half-written denial",
+                                                 "tlp": "AMBER", "parties-0-name": "Acme Ltd"})
+    assert response.status_code == 302, re.findall(r"error-summary.*?</ul>", response.get_data(as_text=True), re.S)
+    assert counts(app)[0] == before[0] + 1
+    with app.app_context():
+        item = db.session.scalar(select(Item).where(Item.title == "Half-written denial"))
+        assert item is not None and item.status is ItemStatus.DRAFT and item.national_ref is None
+        assert item.details["parties"] == [{"role": None, "name": "Acme Ltd", "aliases": [], "address": "",
+                                            "country": ""}]
+        db.session.remove()
+    # A title is needed even for a draft; the message says what to do, once.
+    response = client.post("/denials/new", data={"csrf_token": csrf_token(client), "title": "", "tlp": "AMBER"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and html.count("Enter a title.") == 2  # the summary and beside the field
+    assert 'notice-error' not in html
 
 
 @pytest.mark.parametrize(("change", "api_field", "form_field"), INVALID)
@@ -309,8 +364,8 @@ def test_invalid_denials_are_refused_whole(app: Flask, make_user: Any, login_as:
 
 def test_invalid_threat_notice_fields(app: Flask, make_user: Any) -> None:
     token = helpers.api_token(app, make_user("officer", "DK"))
-    payload = helpers.threat_payload(severity="apocalyptic", categories=[], regions=["Burma"], valid_until="soon",
-                                     entities="not a list")
+    payload = helpers.threat_payload(severity="apocalyptic", categories=["time_travel"], regions=["Burma"],
+                                     valid_until="soon", entities="not a list")
     response = app.test_client().post(api_url("threat_notice"), json=payload, headers=bearer(token))
     assert response.status_code == 422
     assert set(response.get_json()["error"]["fields"]) >= {"severity", "categories", "regions", "valid_until",
