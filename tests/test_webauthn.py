@@ -21,7 +21,7 @@ from portal.models import AuditEntry, Country, User, UserSession, WebAuthnChalle
 from tests.conftest import CSRF_PATTERN, Account, flash_errors, load_user, post_form, sign_in
 from tests.webauthn_soft import SoftKey, page_options
 
-GENERIC = "The e-mail address, password or code is not right."
+GENERIC = "That security key or passkey was not accepted."
 
 
 def origin(app: Flask) -> str:

@@ -34,6 +34,10 @@ CODE_LOGIN_ERROR = (
     "That code is not right, or it has been used already. Enter the code your app shows now. "
     "After several failed attempts, sign-in is paused for a while."
 )
+KEY_LOGIN_ERROR = (
+    "That security key or passkey was not accepted. Try again, or use a code from your authenticator app. "
+    "After several failed attempts, sign-in is paused for a while."
+)
 
 
 # Shown only after a right password: that the state wants a key is no secret to its own user.

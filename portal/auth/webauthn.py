@@ -231,7 +231,7 @@ def verify_login(
     attempt = service.reserve_attempt(session, user, now, code_step=True)
     if attempt is None:
         service.refuse_unchecked(session, user, "webauthn")
-        raise service.AuthError(service.GENERIC_LOGIN_ERROR)
+        raise service.AuthError(service.KEY_LOGIN_ERROR)
     expected = _take_challenge(session, user, ChallengePurpose.AUTHENTICATE, challenge_id, now)
     session.commit()  # spent, whatever the outcome
     session.refresh(user)
@@ -258,7 +258,7 @@ def verify_login(
             current_app.logger.info("webauthn assertion refused: %s", error)
     if verified is None or key is None:
         service.register_failure(session, user, attempt, "webauthn")
-        raise service.AuthError(service.GENERIC_LOGIN_ERROR)
+        raise service.AuthError(service.KEY_LOGIN_ERROR)
     # Compare-and-set on the counter: two racing uses of one response (or of two clones) cannot
     # both pass. Authenticators without a counter always say 0, which the library allows.
     counter = WebAuthnCredential.sign_count
@@ -272,7 +272,7 @@ def verify_login(
     if not claimed:
         session.rollback()
         service.register_failure(session, user, attempt, "webauthn")
-        raise service.AuthError(service.GENERIC_LOGIN_ERROR)
+        raise service.AuthError(service.KEY_LOGIN_ERROR)
     audit.record(session, "mfa.verified", actor=user, target_type="user", target_id=user.id,
                  details={"step": "webauthn", "key_id": str(key.id)})
     return service.complete_login(session, user, now, ip, agent)

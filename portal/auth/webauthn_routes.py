@@ -36,7 +36,7 @@ def requirement_form() -> dict[str, Any]:
 @bp.errorhandler(RateLimitExceeded)
 def over_limit(_error: RateLimitExceeded) -> Any:
     """Over a sign-in limit: the same message as any refused step (and no attempt is charged)."""
-    flash(service.GENERIC_LOGIN_ERROR, "error")
+    flash(service.KEY_LOGIN_ERROR, "error")
     return redirect(url_for("auth.login_mfa"))
 
 

@@ -21,7 +21,7 @@ from tests.conftest import PASSWORD, Account
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-GENERIC = re.compile(r"The e-mail address, password or code is not right\.")
+GENERIC = re.compile(r"That security key or passkey was not accepted\.")
 
 
 @pytest.fixture
