@@ -200,7 +200,8 @@ def test_production_refuses_to_start_without_its_secrets(monkeypatch: pytest.Mon
 ])
 def test_production_checks_the_webauthn_origin_against_the_rp_id(origin: str, rp_id: str, accepted: bool) -> None:
     settings = {"SECRET_KEY": "s", "DATABASE_URL": "sqlite://", "PORTAL_MASTER_KEY": "k",
-                "RATELIMIT_STORAGE_URI": "redis://r", "WEBAUTHN_ORIGIN": origin, "WEBAUTHN_RP_ID": rp_id}
+                "RATELIMIT_STORAGE_URI": "redis://r", "WEBAUTHN_ORIGIN": origin, "WEBAUTHN_RP_ID": rp_id,
+                "BASE_URL": BASE}
     if accepted:
         assert config.load_config("production", settings)["WEBAUTHN_RP_ID"] == rp_id
     else:

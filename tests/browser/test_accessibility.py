@@ -250,19 +250,30 @@ def test_keyboard_only_sign_in_denial_with_two_parties_and_delegate(
     names = {name for name, _ in form_fields}
     values = {"title": "Keyboard denial", "summary": "Filed without a mouse.", "national_ref": f"DK-KB-{uuid.uuid4().hex[:6]}",
               "item_description": "Two IMSI catchers", "end_use": "Policing", "rationale": "Risk of repression.",
-              "destination": "MM", "control_entries": "Wassenaar 5A001.j", "body": "Filed by keyboard."}
+              "control_entries-0-regime": "Wassenaar", "control_entries-0-code": "5A001.j", "body": "Filed by keyboard."}
     for name, value in values.items():
-        if name in names:
-            tab_to(f"main form [name='{name}']")
-            kb.press("Control+A")
-            kb.type(value)
-    if "decision_date" in names:  # a date input takes the digits in the browser's order (en-US here)
-        tab_to("main form [name='decision_date']")
-        kb.type("03022026")
-    if "parties" in names:  # one textarea, one party per line (role | name | aliases | address | country)
-        tab_to("main form [name='parties']")
-        kb.type("end_user | Ministry of Home Affairs | MoHA | Nay Pyi Taw | MM\n"
-                "consignee | Golden Trading Co. |  | Yangon | MM")
+        tab_to(f"main form [name='{name}']")
+        kb.press("Control+A")
+        kb.type(value)
+    # A select takes the typed start of an option's label, as a keyboard user chooses a country by name.
+    tab_to("main form [name='destination']")
+    kb.type("Myanmar")
+    tab_to("main form [name='decision_date']")  # a date input takes the digits in the browser's order (en-US here)
+    kb.type("03022026")
+    parties = [("End", "Ministry of Home Affairs", "MoHA", "Nay Pyi Taw"), ("Cons", "Golden Trading Co.", "", "Yangon")]
+    for index, (role, name, aliases, address) in enumerate(parties):
+        if index:  # "Add another party": a button, pressed with Enter (the script adds the row in place)
+            tab_to("main form button[name='add_row'][value='parties']")
+            kb.press("Enter")
+            page.wait_for_selector(f"main form [name='parties-{index}-name']")
+        tab_to(f"main form [name='parties-{index}-role']")
+        kb.type(role)
+        for field_name, value in (("name", name), ("aliases", aliases), ("address", address)):
+            if value:
+                tab_to(f"main form [name='parties-{index}-{field_name}']")
+                kb.type(value)
+        tab_to(f"main form [name='parties-{index}-country']")
+        kb.type("Myanmar")
     page.evaluate("() => document.activeElement.blur()")
     # Choices (selects, radios, checkboxes) by keyboard: focus, then arrow keys or space.
     for select_name in [n for n, t in form_fields if t == "select-one" and n not in ("tlp",)]:
