@@ -95,14 +95,29 @@ def active_users_of(session: Session, codes: Iterable[str]) -> list[User]:
                                                    User.country_code.in_(codes)).order_by(User.email)))
 
 
+def contacts_of(session: Session, meeting: Meeting, codes: Iterable[str]) -> list[User]:
+    """Whoever answers for the states `codes` about this meeting: the active SPOCs, and for a state
+    the secretariat chose as a fallback (`meeting.fallback_states`) that still has no active SPOC,
+    its active users. Once a SPOC appears, the SPOC alone is reached, as for every other state."""
+    codes = set(codes)
+    spocs = spocs_of(session, codes)
+    covered = {u.country_code for u in spocs}
+    stand_ins = active_users_of(session, sorted((codes & set(meeting.fallback_states or ())) - covered))
+    return spocs + stand_ins
+
+
 def queue_invitations(session: Session, meeting: Meeting, kind: str, reason: str | None = None,
                       fallback: Iterable[str] = ()) -> int:
     """E-mail the SPOCs of the invited states: the invitation, an update or the cancellation, with an .ics
-    (and every active user of the `fallback` states, which have no point of contact)."""
+    (and every active user of the `fallback` states, and of the meeting's stored fallback states,
+    while they have no point of contact)."""
     method = "CANCEL" if kind == "cancelled" else "REQUEST"
     ics = calendar.meeting_ics(meeting, method)
     key = f"meeting:{meeting.id}:{kind}" + (f":{meeting.sequence}" if kind == "updated" else "")
-    recipients = spocs_of(session, _invited(session, meeting)) + active_users_of(session, fallback)
+    invited = _invited(session, meeting)
+    recipients = contacts_of(session, meeting, invited)
+    known = {u.id for u in recipients}
+    recipients += [u for u in active_users_of(session, fallback) if u.id not in known]
     _bell(session, recipients, meeting, key, kind, f"/meetings/{meeting.id}")
     return _queue(session, recipients, meeting, key, "meeting_invitation",
                   INVITATION_SUBJECTS[kind].format(title=meeting.title),
@@ -160,7 +175,7 @@ def queue_reminders(session: Session, now: datetime | None = None, registration_
     for meeting in closing:
         missing = set(_invited(session, meeting)) - _registered_states(session, meeting)
         key = f"meeting:{meeting.id}:registration-reminder:{meeting.registration_deadline:%Y%m%dT%H%M}"
-        count = _queue(session, _wanting_reminders(session, spocs_of(session, missing)), meeting, key,
+        count = _queue(session, _wanting_reminders(session, contacts_of(session, meeting, missing)), meeting, key,
                        "meeting_registration_reminder",
                        f"Reminder: register your delegation for {meeting.title}")
         if count:
@@ -171,7 +186,7 @@ def queue_reminders(session: Session, now: datetime | None = None, registration_
         Meeting.status.in_((MeetingStatus.ANNOUNCED, MeetingStatus.REGISTRATION_CLOSED)), Meeting.starts_at > now,
         Meeting.starts_at <= now + timedelta(days=meeting_days)).order_by(Meeting.starts_at))
     for meeting in soon:
-        people = {u.id: u for u in spocs_of(session, _registered_states(session, meeting))}
+        people = {u.id: u for u in contacts_of(session, meeting, _registered_states(session, meeting))}
         people.update({u.id: u for u in _delegate_accounts(session, meeting)})
         key = f"meeting:{meeting.id}:reminder:{meeting.starts_at:%Y%m%dT%H%M}"
         count = _queue(session, _wanting_reminders(session, sorted(people.values(), key=lambda u: u.email)), meeting,

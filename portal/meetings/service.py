@@ -227,9 +227,11 @@ def announce(session: Session, actor: User, meeting: Meeting, fallback: Iterable
         raise ValidationFailed("Choose a fallback only for invited states without a point of contact.",
                                {"fallback": "Choose a fallback only for invited states without a point of contact."})
     meeting.announced_at = meeting.updated_at
+    # Remembered so the updates, the cancellation and the reminders reach the same people.
+    meeting.fallback_states = sorted(chosen)
     session.flush()
     agenda.snapshot(session, actor, meeting)
-    queued = notify.queue_invitations(session, meeting, "announced", fallback=sorted(chosen))
+    queued = notify.queue_invitations(session, meeting, "announced")
     audit.record(session, "meeting.announced", actor=actor, target_type="meeting", target_id=meeting.id,
                  details={"mails_queued": queued, "fallback_states": len(chosen),
                           "uncovered_states": len(uncovered - chosen)})
@@ -259,7 +261,8 @@ def mark_held(session: Session, actor: User, meeting: Meeting) -> None:
 
 
 def cancel(session: Session, actor: User, meeting: Meeting, reason: str) -> int:
-    """Cancel a meeting before it is held; invited SPOCs of an announced meeting get a cancellation."""
+    """Cancel a meeting before it is held; invited SPOCs (and chosen fallback states' users) of an
+    announced meeting get a cancellation."""
     reason = reason.strip()
     _require_manager(actor)
     if (meeting.is_open_for_changes and not reason) or len(reason) > MAX_REASON:

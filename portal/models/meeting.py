@@ -144,6 +144,9 @@ class Meeting(Base):
     announced_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    # Invited states without a point of contact whose active users the secretariat chose to reach
+    # instead (at announcement); later invitation notices reach them too while they still have no SPOC.
+    fallback_states: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     invited_states: Mapped[list[MeetingInvitedState]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="MeetingInvitedState.country_code")

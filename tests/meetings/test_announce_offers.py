@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.meetings import actions
 from portal.models import Meeting, OutboxMessage, Role
 from tests.conftest import post_form
-from tests.meetings.conftest import new_meeting
+from tests.meetings.conftest import deliver, form, local, new_meeting, payload
 
 
 def _recipients(app: Flask) -> set[str]:
@@ -49,6 +49,62 @@ def test_states_without_contact_are_listed_and_reached_through_the_fallback(
     assert response.status_code == 302
     assert _recipients(app) == {"spoc@dk.example", "spoc@fr.example", es_officer.email}
     assert "Meeting invitation" in login_as(app.test_client(), es_officer).get("/notifications/").get_data(as_text=True)
+
+
+def _subjects(mailbox: Any, address: str) -> list[str]:
+    return sorted(m["Subject"] for m in mailbox.to(address))
+
+
+def test_the_fallback_is_remembered_for_updates_and_the_cancellation(
+        app: Flask, people: Any, make_user: Any, login_as: Any, mailbox: Any) -> None:
+    # Spain and Finland have no point of contact; the secretariat chooses the fallback for Spain only.
+    es_officer = make_user(Role.OFFICER, "ES", email="officer@es.example")
+    es_reader = make_user(Role.READER, "ES", email="reader@es.example")
+    fi_reader = make_user(Role.READER, "FI", email="reader@fi.example")
+    states = ["DK", "ES", "FI"]
+    meeting_id = new_meeting(app, people.sec, announce=False, invite_all_subscribing=False, states=states)
+    sec = login_as(app.test_client(), people.sec)
+    assert post_form(sec, f"/meetings/{meeting_id}/announce", {"fallback": ["ES"]}).status_code == 302
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        assert meeting is not None and meeting.fallback_states == ["ES"]
+        db.session.remove()
+    assert deliver(app) == 3
+    mailbox.clear()
+
+    moved = payload(invite_all_subscribing=False, states=states, venue="Bella Center, Copenhagen",
+                    starts_at=local(32, 9), ends_at=local(33, 17))
+    assert post_form(sec, f"/meetings/{meeting_id}/edit", form(moved)).status_code == 302
+    assert deliver(app) == 3
+    title = "Fourth plenary of the Initiative"
+    for account in (es_officer, es_reader, people.dk):
+        assert _subjects(mailbox, account.email) == [f"Updated: {title}"]
+    assert mailbox.to(fi_reader.email) == []
+    mailbox.clear()
+
+    assert post_form(sec, f"/meetings/{meeting_id}/cancel", {"reason": "The host withdrew."}).status_code == 302
+    assert deliver(app) == 3
+    for account in (es_officer, es_reader, people.dk):
+        [cancellation] = mailbox.to(account.email)
+        assert cancellation["Subject"] == f"Cancelled: {title}"
+        assert "The host withdrew." in mailbox.text(cancellation)
+    assert mailbox.to(fi_reader.email) == []
+
+
+def test_a_point_of_contact_appointed_later_replaces_the_fallback(
+        app: Flask, people: Any, make_user: Any, login_as: Any, mailbox: Any) -> None:
+    es_officer = make_user(Role.OFFICER, "ES", email="officer@es.example")
+    meeting_id = new_meeting(app, people.sec, announce=False, invite_all_subscribing=False, states=["DK", "ES"])
+    sec = login_as(app.test_client(), people.sec)
+    assert post_form(sec, f"/meetings/{meeting_id}/announce", {"fallback": ["ES"]}).status_code == 302
+    deliver(app)
+    assert [m["Subject"] for m in mailbox.to(es_officer.email)] == ["Invitation: Fourth plenary of the Initiative"]
+    mailbox.clear()
+    es_spoc = make_user(Role.SPOC, "ES", email="spoc@es.example")
+    assert post_form(sec, f"/meetings/{meeting_id}/cancel", {"reason": "The host withdrew."}).status_code == 302
+    assert deliver(app) == 2
+    assert [m["Subject"] for m in mailbox.to(es_spoc.email)] == ["Cancelled: Fourth plenary of the Initiative"]
+    assert mailbox.to(es_officer.email) == []
 
 
 def test_refused_actions_are_not_offered_or_say_when(app: Flask, people: Any, login_as: Any) -> None:
