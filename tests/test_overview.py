@@ -62,3 +62,49 @@ def test_overview_for_the_secretariat_and_a_spoc(app: Flask, make_user: Any, log
         client = login_as(app.test_client(), account)
         assert client.get("/overview").status_code == 404
         assert client.get("/overview/participation.csv").status_code == 404
+
+
+def test_consultation_response_times(app: Flask, make_user: Any, login_as: Any) -> None:
+    from datetime import timedelta
+
+    from portal.consultations import service as consultations
+    from portal.extensions import db
+    from portal.models import Consultation
+    from tests.consultations.conftest import transaction
+
+    dk, fr, fr_spoc = make_user("spoc", "DK"), make_user("officer", "FR"), make_user("spoc", "FR")
+    sec = make_user("secretariat", None)
+    denial = helpers.make_item(app, dk, "denial", tlp="AMBER", audience=helpers.audience(countries=["FR"]))
+    question = helpers.unique_word("question")
+    with app.app_context():
+        opened = [consultations.open_consultation(db.session, helpers.user(fr),
+                                                  transaction(denial, question=f"Still {question}?")).id
+                  for _ in range(3)]
+        # Denmark answers two of France's three questions: after 2 and after 5 days; one waits.
+        for consultation_id, days in zip(opened[:2], (2, 5), strict=True):
+            consultation = db.session.get(Consultation, consultation_id)
+            assert consultation is not None
+            consultations.answer(db.session, helpers.user(dk), consultation,
+                                 {"position": "objection", "reasons": "The end user is unchanged."})
+            consultation.created_at = consultation.answered_at - timedelta(days=days)  # type: ignore[operator]
+        db.session.commit()
+        db.session.remove()
+
+    html = login_as(app.test_client(), sec).get("/overview").get_data(as_text=True)
+    assert question not in html and "The end user is unchanged." not in html
+    assert "median number of days from opening to its answer" in html
+    assert _row(html, "consultation-response-times", "Denmark") == ["2", "3.5", "1"]
+    assert "France" not in html.split('id="consultation-response-times-heading"', 1)[1].split("</section>", 1)[0]
+    response = login_as(app.test_client(), sec).get("/overview/consultation-response-times.csv")
+    assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment;")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows == [["Denying state", "Consultations answered", "Median days to answer", "Awaiting an answer"],
+                    ["Denmark", "2", "3.5", "1"]]
+
+    # Denmark's SPOC sees their own state's answers; France's SPOC has none to show (France asked).
+    assert _row(login_as(app.test_client(), dk).get("/overview").get_data(as_text=True),
+                "consultation-response-times", "Denmark") == ["2", "3.5", "1"]
+    fr_html = login_as(app.test_client(), fr_spoc).get("/overview").get_data(as_text=True)
+    section = fr_html.split('id="consultation-response-times-heading"', 1)[1].split("</section>", 1)[0]
+    assert "Nothing to count yet." in section and "Denmark" not in section
+    assert login_as(app.test_client(), fr).get("/overview/consultation-response-times.csv").status_code == 404

@@ -2,6 +2,7 @@
 access.items_filter (what the viewer may see) and participation through access.overview_states."""
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -15,6 +16,7 @@ from portal.errors import NotFound
 from portal.kinds import KINDS
 from portal.models.audit import AuditEntry
 from portal.models.base import utcnow
+from portal.models.consultation import Consultation, ConsultationStatus
 from portal.models.country import Country, CountryStatus
 from portal.models.item import Item, ItemKind, Tlp
 from portal.models.meeting import ActionItem, ActionKind, ActionStatus, Delegate, Meeting, MeetingStatus
@@ -119,10 +121,38 @@ def overdue_actions(session: Session, viewer: User, today: date | None = None) -
     return Table("overdue-actions", "Overdue actions", ["State", "Overdue actions"], rows)
 
 
+def _median_days(days: list[float]) -> str:
+    return f"{statistics.median(days):.1f}" if days else "–"
+
+
+def consultation_response_times(session: Session, viewer: User) -> Table:
+    """Per denying state: consultations answered, the median days from opening to the first answer,
+    and those still waiting for one. Dates and states only, never what was asked or answered."""
+    names = _state_names(session, viewer)
+    query = select(Consultation.denying_code, Consultation.status, Consultation.created_at,
+                   Consultation.answered_at).where(Consultation.denying_code.in_(list(names)))
+    if access.overview_states(viewer) is not None:
+        # A SPOC: their own state's answers, among the consultations they may see.
+        query = query.where(access.consultations_filter(viewer))
+    # The secretariat takes part in no consultation; it gets timing figures per state, which are
+    # participation data for plenaries, read here without any of the consultations' content.
+    days: dict[str, list[float]] = {code: [] for code in names}
+    waiting: Counter[str] = Counter()
+    for code, status, created_at, answered_at in session.execute(query):
+        if answered_at is not None:
+            days[code].append(max((answered_at - created_at).total_seconds(), 0) / 86400)
+        elif status is ConsultationStatus.OPEN:
+            waiting[code] += 1
+    rows = [[name, len(days[code]), _median_days(days[code]), waiting[code]] for code, name in names.items()
+            if days[code] or waiting[code]]
+    return Table("consultation-response-times", "Consultation response times",
+                 ["Denying state", "Consultations answered", "Median days to answer", "Awaiting an answer"], rows)
+
+
 def overview(session: Session, viewer: User) -> list[Table]:
     """Every table of the overview, in page order."""
     if not access.can_view_overview(viewer):
         raise NotFound()
     kinds, markings = items_per_month(session, viewer)
-    return [kinds, markings, participation(session, viewer), attendance(session, viewer),
-            overdue_actions(session, viewer)]
+    return [kinds, markings, participation(session, viewer), consultation_response_times(session, viewer),
+            attendance(session, viewer), overdue_actions(session, viewer)]
