@@ -161,5 +161,7 @@ def _nav_items() -> list[tuple[str, str]]:
         items.append((url_for("admin.audit_log"), "Audit log"))
     if access.can_manage_identity_providers(current_user):
         items.append((url_for("sso.admin_index"), "Single sign-on"))
+    if access.is_admin(current_user):  # the keys page (versions, fingerprints, rotation dates) is theirs to check
+        items.append((url_for("keys.index"), "Keys"))
     items.append((url_for("account.profile"), "Your account"))
     return items

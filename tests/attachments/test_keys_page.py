@@ -57,3 +57,11 @@ def test_keys_page_for_people_json_for_machines(app: Flask, make_user: Any, logi
                          shell=True, check=True, capture_output=True, text=True).stdout
     digest = out.strip().rsplit(" ", 1)[-1]
     assert f'<code class="fingerprint">{digest}</code>' in html
+
+
+def test_the_navigation_links_the_keys_page_for_admins(app: Flask, make_user: Any, login_as: Any) -> None:
+    nav = re.compile(r'<a[^>]*href="/keys"[^>]*>\s*Keys\s*</a>')
+    admin = login_as(app.test_client(), make_user(Role.ADMIN, None))
+    assert nav.search(admin.get("/").get_data(as_text=True))
+    officer = login_as(app.test_client(), make_user(Role.OFFICER, "DK"))
+    assert not nav.search(officer.get("/").get_data(as_text=True))
