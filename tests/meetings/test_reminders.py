@@ -89,3 +89,25 @@ def test_meeting_reminders_honour_not_by_email_but_invitations_do_not(app: Flask
     assert result.exit_code == 0, result.output
     assert mailbox.to("spoc@fr.example") == []  # a reminder is a nudge they declined
     assert [m["Subject"] for m in mailbox.to("spoc@de.example")] == ["Reminder: register your delegation for Plenary"]
+
+
+def test_registration_reminders_reach_the_chosen_fallback_states(app: Flask, people: Any, make_user: Any,
+                                                                  mailbox: Any) -> None:
+    from portal.meetings import service
+
+    es_officer = make_user("officer", "ES", email="officer@es.example")
+    fi_reader = make_user("reader", "FI", email="reader@fi.example")
+    meeting_id = new_meeting(app, people.sec, announce=False, title="Plenary", starts_at=local(10, 9),
+                             ends_at=local(10, 17), registration_deadline=local(5, 17), invite_all_subscribing=False,
+                             states=["DK", "ES", "FI"])
+    with app.app_context():
+        service.announce(db.session, user(people.sec), db.session.get(Meeting, meeting_id), ["ES"])
+        db.session.remove()
+    deliver(app)
+    mailbox.clear()
+    result = app.test_cli_runner().invoke(args=["meetings", "remind"])
+    assert result.exit_code == 0, result.output
+    received = {(m["To"], m["Subject"]) for m in mailbox.messages}
+    assert received == {("spoc@dk.example", "Reminder: register your delegation for Plenary"),
+                        (es_officer.email, "Reminder: register your delegation for Plenary")}
+    assert mailbox.to(fi_reader.email) == []
