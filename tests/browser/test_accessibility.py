@@ -166,7 +166,10 @@ def test_every_page_of_every_journey_passes_axe_at_desktop_and_320px(
     # Signed-out pages, error states included.
     context = chromium.new_context(viewport=DESKTOP)
     page = context.new_page()
-    for path in ("/login", "/password/forgot", "/password/reset/not-a-token", "/invitation/not-a-token"):
+    # The public side is what most people will ever see: its pages, an empty search and a 404.
+    for path in ("/login", "/password/forgot", "/password/reset/not-a-token", "/invitation/not-a-token",
+                 "/public/", "/public/guidance", "/public/guidance?q=zzzz", "/public/contact",
+                 f"/public/guidance/{uuid.UUID(int=0)}"):
         for size, name in ((DESKTOP, "desktop"), (PHONE, "320px")):
             page.set_viewport_size(size)
             page.goto(url + path)
