@@ -24,7 +24,8 @@ def index() -> Any:
                            whole=access.overview_states(current_user) is None)
 
 
-@bp.get("/overview/<any('items-by-kind', 'items-by-marking', 'participation', 'attendance', 'overdue-actions'):name>.csv")
+@bp.get("/overview/<any('items-by-kind', 'items-by-marking', 'participation', 'attendance', "
+        "'overdue-actions'):name>.csv")
 def table_csv(name: str) -> Any:
     table = next((t for t in service.overview(db.session, current_user) if t.name == name), None)
     if table is None:
