@@ -28,6 +28,7 @@ run: seed
 
 test: install-dev
 	$(BIN)/mypy portal
+	$(BIN)/ruff check portal
 	$(BIN)/python -m pytest
 
 bench: install-dev

@@ -69,10 +69,10 @@ def create_app(config_name: str | None = None, **overrides: object) -> Flask:
     from portal.users.routes import bp as users_bp
 
     converters.init_app(app)  # before the blueprints: their rules take the converters they find
-    for blueprint in (main_bp, auth_bp, account_bp, users_bp, countries_bp, admin_bp, sharing_bp, api_bp, notifications_bp,
-                      keys_bp, attachments_bp, attachments_api_bp, meetings_bp, screening_bp, consultations_bp,
-                      consultations_api_bp, meetings_api_bp, api_docs_bp, oauth_bp, ops_bp, sso_bp, stix_bp,
-                      stix_pages_bp, taxii_bp, webauthn_bp, public_bp, public_publishing_bp, contact_inbox_bp,
+    for blueprint in (main_bp, auth_bp, account_bp, users_bp, countries_bp, admin_bp, sharing_bp, api_bp,
+                      notifications_bp, keys_bp, attachments_bp, attachments_api_bp, meetings_bp, screening_bp,
+                      consultations_bp, consultations_api_bp, meetings_api_bp, api_docs_bp, oauth_bp, ops_bp, sso_bp,
+                      stix_bp, stix_pages_bp, taxii_bp, webauthn_bp, public_bp, public_publishing_bp, contact_inbox_bp,
                       public_consultations_bp, overview_bp):
         app.register_blueprint(blueprint)
     notifications.init_app(app)

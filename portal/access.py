@@ -30,8 +30,8 @@ from portal.models.public import (
     CONTACT_TRANSITIONS, ContactMessage, ContactStatus, ContactStep, PublicConsultation, PublicItem,
 )
 from portal.models.meeting import (
-    MEETING_TRANSITIONS, ActionItem, AgendaVersion, Attendance, Meeting, MeetingInvitedState, MeetingStatus, MeetingStep, Minutes,
-    MinutesComment, MinutesStatus,
+    MEETING_TRANSITIONS, ActionItem, AgendaVersion, Attendance, Meeting, MeetingInvitedState, MeetingStatus,
+    MeetingStep, Minutes, MinutesComment, MinutesStatus,
 )
 from portal.models.screening import Screening
 from portal.models.user import Role, User, UserStatus
@@ -520,9 +520,7 @@ def can_read_attachment(user: User, item: Item, attachment_tlp: Tlp) -> bool:
         return False  # the audience of a withdrawn item sees only the notice
     if attachment_tlp is Tlp.RED and (user.role is Role.READER or is_machine(user)):
         return False
-    if user.is_observer and not attachment_tlp.may_reach_observers:
-        return False
-    return True
+    return not (user.is_observer and not attachment_tlp.may_reach_observers)
 
 
 def key_owner(user: User) -> str | None:
@@ -1068,7 +1066,8 @@ def contact_messages_filter(user: User) -> ColumnElement[bool]:
     confirmed = ContactMessage.status != ContactStatus.UNCONFIRMED
     if is_secretariat(user):
         copied = select(PublicConsultation.id).where(PublicConsultation.to_secretariat.is_(True))
-        return and_(confirmed, or_(ContactMessage.consultation_id.is_(None), ContactMessage.consultation_id.in_(copied)))
+        general_or_copied = or_(ContactMessage.consultation_id.is_(None), ContactMessage.consultation_id.in_(copied))
+        return and_(confirmed, general_or_copied)
     if user.role is Role.SPOC and user.country_code is not None:
         own_calls = select(PublicConsultation.id).where(PublicConsultation.originator_code == user.country_code)
         return and_(confirmed, or_(ContactMessage.forwarded_to_code == user.country_code,
@@ -1170,7 +1169,8 @@ def can_publish_consultation_summary(user: User, consultation: PublicConsultatio
 # contact sees the same for their own state.
 
 def can_view_overview(user: User) -> bool:
-    return user.status is UserStatus.ACTIVE and (is_secretariat(user) or (user.role is Role.SPOC and is_state_user(user)))
+    return user.status is UserStatus.ACTIVE and (
+        is_secretariat(user) or (user.role is Role.SPOC and is_state_user(user)))
 
 
 def overview_states(user: User) -> list[str] | None:

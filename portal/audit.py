@@ -158,7 +158,8 @@ DETAIL_SHAPES: dict[str, Shape] = {
     "wraps": _count, "wraps_added": _count, "wraps_removed": _count, "hpke_version": _count,
     "signing_version": _count, "rewrapped_data_keys": _count, "rewrapped_private_keys": _count,
     # booleans
-    "head": _boolean, "sent": _boolean, "required": _boolean, "user_verified": _boolean, "designated": _boolean, "include_inactive": _boolean,
+    "head": _boolean, "sent": _boolean, "required": _boolean, "user_verified": _boolean, "designated": _boolean,
+    "include_inactive": _boolean,
     # dates and times
     "due": _date, "endorsed_on": _date, "review_date": _date, "deadline": _date, "locked_until": _datetime,
     "expires_at": _datetime,

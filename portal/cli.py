@@ -511,8 +511,8 @@ def contact_send_mail() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli, outbox_cli, notify_cli,
-                  keys_cli, meetings_cli, attachments_cli, backup_cli, consultations_cli):
+    for group in (db_cli, countries_cli, users_cli, audit_cli, demo_cli, tokens_cli, denials_cli, outbox_cli,
+                  notify_cli, keys_cli, meetings_cli, attachments_cli, backup_cli, consultations_cli):
         app.cli.add_command(group)
     for group in (clients_cli, contact_cli):
         app.cli.add_command(group)

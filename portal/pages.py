@@ -18,15 +18,19 @@ from portal.models.base import utcnow
 ERROR_TEXT = {
     400: ("The request could not be understood", "Something in the request was not valid. Go back and try again."),
     401: ("Sign in to continue", "You need to sign in to see this page."),
-    403: ("You cannot do this", "Your account does not allow this action. If you think it should, contact your point of contact."),
-    404: ("Page not found", "If you typed the address, check it is correct. If you followed a link, the item may have been removed or is not shared with your state."),
+    403: ("You cannot do this",
+          "Your account does not allow this action. If you think it should, contact your point of contact."),
+    404: ("Page not found",
+          "If you typed the address, check it is correct. If you followed a link, the item may have been removed "
+          "or is not shared with your state."),
     405: ("That action is not available here", "Use the buttons on the page instead of typing the address."),
     409: ("This can no longer change", "It has been closed, adopted or held since you opened the page."),
     413: ("The file is too large", "Choose a smaller file and try again."),
     415: ("This type of file is not accepted", "Choose a file of one of the listed types."),
     422: ("Some of what you sent needs attention", "Go back, correct it and try again."),
     429: ("Too many requests", "Wait a moment and try again."),
-    500: ("Sorry, there is a problem with the service", "Try again later. Nothing you entered was saved if you saw this page after submitting a form."),
+    500: ("Sorry, there is a problem with the service",
+          "Try again later. Nothing you entered was saved if you saw this page after submitting a form."),
 }
 
 

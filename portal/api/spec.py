@@ -89,7 +89,8 @@ DATE: Schema = {"type": "string", "format": "date"}
 OPTIONAL_DATE: Schema = {"anyOf": [DATE, {"type": "string", "maxLength": 0}, {"type": "null"}],
                          "description": "YYYY-MM-DD; empty or null for none."}
 DATETIME: Schema = {"type": "string", "format": "date-time"}
-COUNTRY: Schema = {"type": "string", "pattern": "^[A-Za-z]{2}$", "description": "Two-letter ISO 3166-1 code (XK for Kosovo)."}
+COUNTRY: Schema = {"type": "string", "pattern": "^[A-Za-z]{2}$",
+                   "description": "Two-letter ISO 3166-1 code (XK for Kosovo)."}
 STATE_OR_SECRETARIAT: Schema = {"type": "string", "description": "A two-letter state code, or SECRETARIAT."}
 TLP: Schema = enum([t.value for t in Tlp], "FIRST TLP 2.0 marking; enforced (RED: named states only, never machines).")
 
@@ -103,7 +104,8 @@ def line_item(limit: int = 300, pattern: str | None = None) -> Schema:
 
 OPTIONAL_COUNTRY: Schema = {"anyOf": [COUNTRY, {"type": "string", "maxLength": 0}, {"type": "null"}]}
 AUDIENCE = obj({
-    "all_subscribing": {"type": "boolean", "default": False, "description": "Every subscribing state (not with TLP:RED)."},
+    "all_subscribing": {"type": "boolean", "default": False,
+                        "description": "Every subscribing state (not with TLP:RED)."},
     "countries": {"type": "array", "items": {"type": "string", "pattern": r"^\s*(?:[A-Za-z]{2})?\s*$"},
                   "description": "Named states from the register, two-letter codes (at least one with TLP:RED); "
                                  "blank entries are ignored."},
@@ -188,7 +190,8 @@ OPENING_INPUT = obj({
                                                  f"{consultations.DEFAULT_DEADLINE_DAYS})."},
 }, ["denial_id", "applicant", "end_user", "item_description", "destination", "question"])
 MESSAGE_INPUT = obj({"body": text(consultations.MAX_MESSAGE, required=True)}, ["body"])
-ANSWER_INPUT = obj({"position": enum(consultations.POSITIONS), "reasons": text(consultations.MAX_MESSAGE, required=True)},
+ANSWER_INPUT = obj({"position": enum(consultations.POSITIONS),
+                    "reasons": text(consultations.MAX_MESSAGE, required=True)},
                    ["position", "reasons"])
 CLOSING_INPUT = obj({"outcome": enum(consultations.OUTCOMES),
                      "reasons": text(consultations.MAX_MESSAGE, "Required when the outcome is granted.")},
@@ -261,7 +264,8 @@ def page_of(key: str, item: Schema, *, lower_bound: bool = True) -> Schema:
                                 "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
                                 "total": {"type": "integer", "minimum": 0}, "pages": {"type": "integer", "minimum": 1}}
     if lower_bound:
-        props["total_is_lower_bound"] = {"type": "boolean", "description": "More matches than `total` (the count is capped)."}
+        props["total_is_lower_bound"] = {"type": "boolean",
+                                         "description": "More matches than `total` (the count is capped)."}
     return obj(props, list(props))
 
 
@@ -313,7 +317,8 @@ MEETING = obj({
     "announced_at": nullable(DATETIME), "cancelled_at": nullable(DATETIME),
 }, ["id", "kind", "status", "title", "timezone", "starts_at", "ends_at", "registration_deadline", "invitation"])
 AGENDA = obj({
-    "version": nullable({"type": "integer", "description": "The published version (null: the secretariat's working agenda)."}),
+    "version": nullable({"type": "integer",
+                         "description": "The published version (null: the secretariat's working agenda)."}),
     "published_at": nullable(DATETIME),
     "items": {"type": "array", "items": obj({
         "position": {"type": "integer"}, "title": {"type": "string"}, "description": {"type": "string"},
@@ -330,9 +335,10 @@ PARTICIPANTS = obj({
     "delegations": {"type": "array", "items": obj({
         "state": {"type": "string"}, "state_name": {"type": "string"},
         "delegates": {"type": "array", "items": obj({
-            "name": {"type": "string"}, "position": {"type": "string"}, "attendance": enum([a.value for a in Attendance]),
-            "is_head": {"type": "boolean"},
-            "email": nullable({"type": "string", "description": "Only for the secretariat and the delegate's own state."})},
+            "name": {"type": "string"}, "position": {"type": "string"},
+            "attendance": enum([a.value for a in Attendance]), "is_head": {"type": "boolean"},
+            "email": nullable({"type": "string",
+                               "description": "Only for the secretariat and the delegate's own state."})},
             ["name", "attendance", "is_head", "email"])}},
         ["state", "state_name", "delegates"])},
 }, ["meeting_id", "invited_states", "delegations"])
@@ -342,7 +348,8 @@ ERROR = obj({"error": obj({
     "message": {"type": "string", "description": "For people; may change."},
     "fields": {"type": "object", "additionalProperties": {"type": "string"},
                "description": "The fields that need attention, by path (e.g. `parties[0].name`), with what is wrong."},
-}, ["code", "message"])}, ["error"], example={"error": {"code": "validation_failed", "message": "Some fields need attention.",
+}, ["code", "message"])}, ["error"], example={"error": {"code": "validation_failed",
+                                                          "message": "Some fields need attention.",
                                                           "fields": {"title": "This field is required."}}})
 
 
@@ -408,7 +415,8 @@ OPERATIONS: dict[str, Operation] = {
     "api.create_item": Operation("Draft a {label}", "{kind}", 201, body="{kind}Input", errors=WRITE_ERRORS),
     "api.patch_item": Operation("Change a draft {label}", "{kind}", body="{kind}Changes", errors=WRITE_ERRORS),
     "api.publish_item": Operation("Publish a {label}", "{kind}", errors=WRITE_ERRORS,
-                                  description="Releases the item to its audience (a SPOC, or a client with `publish`)."),
+                                  description="Releases the item to its audience "
+                                              "(a SPOC, or a client with `publish`)."),
     "api.withdraw_item": Operation("Withdraw a published {label}", "{kind}", body="Withdrawal", errors=WRITE_ERRORS),
     "attachments_api.upload": Operation("Attach a file to a {label}", "Attachment", 201, upload=True,
                                         errors=(*WRITE_ERRORS, 415)),
@@ -450,7 +458,8 @@ OPERATIONS: dict[str, Operation] = {
 # List parameters follow the pages' rule: a value a list cannot use is ignored, never an error
 # (portal.pagination, sharing.queries.apply_filters), so they are strings with their meaning.
 QUERY_PARAMETERS: dict[str, Schema] = {
-    "page": {"type": "string", "description": "The page, a whole number from 1 (other values: 1; past the end: the last)."},
+    "page": {"type": "string",
+             "description": "The page, a whole number from 1 (other values: 1; past the end: the last)."},
     "per_page": {"type": "string", "description": f"Items per page, 1 to {MAX_PAGE_SIZE} (larger: {MAX_PAGE_SIZE}; "
                                                   "other values: the portal's page size, given in each answer)."},
     "state": {"type": "string", "description": "Originating state code, or SECRETARIAT."},
@@ -475,7 +484,8 @@ def _security(endpoint: str, method: str, view_args: dict[str, str]) -> list[Sch
     needed = access.required_scope(endpoint, method, view_args)
     options: list[Schema] = [{"personalToken": []}]
     if needed in ("files", "feeds"):
-        options += [{"machineClient": [s]} for s in access.CLIENT_SCOPES if s.endswith(":read") and s != "meetings:read"]
+        options += [{"machineClient": [s]} for s in access.CLIENT_SCOPES
+                    if s.endswith(":read") and s != "meetings:read"]
     elif needed is not None:
         options.append({"machineClient": [needed]})
     return options
@@ -508,7 +518,8 @@ def _responses(op: Operation, endpoint: str, has_id: bool, response: str | None)
 def _operation(rule_path: str, endpoint: str, method: str, slug: str | None) -> tuple[str, Schema]:
     op = OPERATIONS[endpoint]
     spec = BY_SLUG[slug] if slug else None
-    names = {"kind": _schema_name(spec.kind), "label": spec.label.lower(), "plural": spec.plural.lower()} if spec else {}
+    names = ({"kind": _schema_name(spec.kind), "label": spec.label.lower(), "plural": spec.plural.lower()}
+             if spec else {})
 
     def fill(value: str) -> str:
         return value.format(**names) if spec else value
@@ -578,9 +589,11 @@ def build(app: Flask, base_url: str = "/") -> dict[str, Any]:
             "schemas": components_schemas(),
             "securitySchemes": {
                 "personalToken": {"type": "http", "scheme": "bearer",
-                                  "description": "A personal API token (Account → API tokens); acts with its owner's rights."},
-                "machineClient": {"type": "oauth2", "description": "A national system registered by its state's point "
-                                                                   "of contact; acts as an officer of that state within its scopes.",
+                                  "description": "A personal API token (Account → API tokens); "
+                                                 "acts with its owner's rights."},
+                "machineClient": {"type": "oauth2",
+                                  "description": "A national system registered by its state's point "
+                                                 "of contact; acts as an officer of that state within its scopes.",
                                   "flows": {"clientCredentials": {"tokenUrl": "/oauth/token",
                                                                   "scopes": dict(access.CLIENT_SCOPES)}}},
             },

@@ -56,9 +56,9 @@ def _validate_csrf(token: str | None) -> None:
         validate_csrf(token)
     except ValidationError as error:
         raise CSRFError(error.args[0]) from None
-    if request.is_secure and current_app.config.get("WTF_CSRF_SSL_STRICT", True):
-        if not request.referrer or not same_origin(request.referrer, f"https://{request.host}/"):
-            raise CSRFError("The referrer does not match the host.")
+    if request.is_secure and current_app.config.get("WTF_CSRF_SSL_STRICT", True) and (
+            not request.referrer or not same_origin(request.referrer, f"https://{request.host}/")):
+        raise CSRFError("The referrer does not match the host.")
 
 
 def receive_upload(owner: AttachmentOwner, *, check_csrf: bool) -> Attachment:

@@ -5,6 +5,7 @@ answers never tell whether an account exists, is locked, or which factor was wro
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import uuid
@@ -316,7 +317,9 @@ def issue_account_token(session: Session, user: User, purpose: TokenPurpose, now
     return token
 
 
-def find_account_token(session: Session, token: str, purpose: TokenPurpose, now: datetime | None = None) -> AccountToken | None:
+def find_account_token(
+    session: Session, token: str, purpose: TokenPurpose, now: datetime | None = None,
+) -> AccountToken | None:
     """The live token record, or None when unknown, used, expired or for a disabled user."""
     now = now or utcnow()
     record = session.scalar(select(AccountToken).where(AccountToken.token_hash == _token_hash(token)))
@@ -367,11 +370,10 @@ def request_password_reset(session: Session, email: str) -> None:
     audit.record(session, "password.reset_requested", actor_label=user.email, target_type="user",
                  target_id=user.id, details={"sent": True})
     session.commit()
-    try:
+    # MailNotSent is logged; the visitor sees the same answer either way and can ask again.
+    with contextlib.suppress(MailNotSent):
         send_link_mail(user, "Reset your ECHRI Portal password", "password_reset",
                        external_url("auth.reset_password", token=token))
-    except MailNotSent:
-        pass  # logged; the visitor sees the same answer either way and can ask again
 
 
 def set_password_with_token(

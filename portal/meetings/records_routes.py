@@ -191,7 +191,8 @@ def _action_form(meeting: Meeting, data: dict[str, Any] | None = None) -> Action
     # Say up front when an action may fall due (access.action_due_refusal refuses earlier dates).
     first_day = meeting.starts_at.date()
     form.due_date.render_kw = {"min": first_day.isoformat()}
-    form.due_date.description = f"Actions only: on or after {first_day.strftime('%d %B %Y').lstrip('0')}, the meeting's first day."
+    first_day_text = first_day.strftime('%d %B %Y').lstrip('0')
+    form.due_date.description = f"Actions only: on or after {first_day_text}, the meeting's first day."
     form.owner_state.choices = choices([("", "The secretariat")] + [(c.code, c.name)
                                                                    for c in countries.list_countries(db.session)])
     return form
@@ -217,8 +218,9 @@ def action_new(meeting_id: uuid.UUID) -> Any:
 def action_edit(action_id: uuid.UUID) -> Any:
     action = actions.get_action(db.session, current_user, action_id)
     require_manager()
-    form = _action_form(action.meeting, {"kind": action.kind.value, "text": action.text, "owner_state": action.owner_state_code or "",
-                         "due_date": action.due_date, "status": action.status.value})
+    form = _action_form(action.meeting, {"kind": action.kind.value, "text": action.text,
+                                         "owner_state": action.owner_state_code or "",
+                                         "due_date": action.due_date, "status": action.status.value})
     if form.validate_on_submit():
         try:
             actions.update_action(db.session, current_user, action, form.payload())

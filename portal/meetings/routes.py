@@ -78,8 +78,8 @@ def edit(meeting_id: uuid.UUID) -> Any:
         except ValidationFailed as error:
             apply_errors(form, error)
         else:
-            flash("Saved. The invited points of contact will receive the updated invitation." if changed and meeting.is_announced
-                  else "Saved." if changed else "Nothing was changed.", "success")
+            flash("Saved. The invited points of contact will receive the updated invitation."
+                  if changed and meeting.is_announced else "Saved." if changed else "Nothing was changed.", "success")
             return redirect(detail_url(meeting))
     return render_template("meetings/form.html", form=form, meeting=meeting)
 
@@ -105,7 +105,8 @@ def detail(meeting_id: uuid.UUID) -> Any:
         unpublished=access.can_edit_meeting(current_user, meeting) and meeting.is_announced
         and agenda.has_unpublished_changes(db.session, meeting),
         agenda_versions=agenda.published_versions(db.session, current_user, meeting), own_delegation=own,
-        registration_open=access.registration_is_open(meeting, now), closed_message=registration.closed_message(meeting),
+        registration_open=access.registration_is_open(meeting, now),
+        closed_message=registration.closed_message(meeting),
         participants=registration.participants(db.session, meeting), minutes=record,
         minutes_version=minutes.readable_version(db.session, current_user, record),
         actions=actions.meeting_actions(db.session, meeting), today=utcnow().date(),

@@ -32,28 +32,17 @@ from portal.models.user import AccountToken, Role, TokenPurpose, User, UserSessi
 from portal.models.webauthn import ChallengePurpose, WebAuthnChallenge, WebAuthnCredential
 
 __all__ = [
-    "AccountToken", "AlertTopic", "ApiToken", "DeliveryMode", "DigestCursor", "Notification", "OutboxMessage",
-    "OutboxStatus", "Subscription", "Attachment", "AttachmentKeyWrap", "AuditEntry", "Base", "Country", "CountryStatus",
-    "DenialStatus", "Item", "ItemAudienceCountry", "ItemCategory", "ItemEvent", "ItemEventKind", "ItemKind",
-    "ItemStatus", "ItemVersion", "ItemVersionAudienceCountry", "KeyPurpose", "Role", "SECRETARIAT_OWNER", "StateKey",
-    "SavedForm", "Tlp", "TokenPurpose", "User",
-    "UserSession", "UserStatus",
-    # meetings
-    "ActionItem", "ActionKind", "ActionStatus", "AgendaItem", "AgendaItemLink", "AgendaVersion", "Attendance",
-    "CalendarToken", "Delegate", "Meeting", "MeetingInvitedState", "MeetingKind", "MeetingStatus", "Minutes",
-    "MinutesComment", "MinutesStatus", "MinutesVersion",
-    # screening
-    "DenialParty", "DenialPartyKey", "DenialPartyName", "Screening", "ScreeningSource",
-    # consultations
-    "Consultation", "ConsultationMessage", "ConsultationOutcome", "ConsultationPosition", "ConsultationStatus",
-    "GrantNotice",
-    # machine clients
-    "ClientAuthMethod", "OAuthAssertionJti", "OAuthClient", "OAuthToken",
-    # WebAuthn
-    "ChallengePurpose", "WebAuthnChallenge", "WebAuthnCredential",
-    # single sign-on
-    "IdentityBinding", "StateIdentityProvider",
-    # the public side
-    "CONTACT_TRANSITIONS", "ContactMail", "ContactMessage", "ContactStatus", "ContactStep", "OrganisationType",
-    "PublicConsultation", "PublicItem",
+    "CONTACT_TRANSITIONS", "SECRETARIAT_OWNER", "AccountToken", "ActionItem", "ActionKind", "ActionStatus",
+    "AgendaItem", "AgendaItemLink", "AgendaVersion", "AlertTopic", "ApiToken", "Attachment", "AttachmentKeyWrap",
+    "Attendance", "AuditEntry", "Base", "CalendarToken", "ChallengePurpose", "ClientAuthMethod", "Consultation",
+    "ConsultationMessage", "ConsultationOutcome", "ConsultationPosition", "ConsultationStatus", "ContactMail",
+    "ContactMessage", "ContactStatus", "ContactStep", "Country", "CountryStatus", "Delegate", "DeliveryMode",
+    "DenialParty", "DenialPartyKey", "DenialPartyName", "DenialStatus", "DigestCursor", "GrantNotice",
+    "IdentityBinding", "Item", "ItemAudienceCountry", "ItemCategory", "ItemEvent", "ItemEventKind", "ItemKind",
+    "ItemStatus", "ItemVersion", "ItemVersionAudienceCountry", "KeyPurpose", "Meeting", "MeetingInvitedState",
+    "MeetingKind", "MeetingStatus", "Minutes", "MinutesComment", "MinutesStatus", "MinutesVersion", "Notification",
+    "OAuthAssertionJti", "OAuthClient", "OAuthToken", "OrganisationType", "OutboxMessage", "OutboxStatus",
+    "PublicConsultation", "PublicItem", "Role", "SavedForm", "Screening", "ScreeningSource",
+    "StateIdentityProvider", "StateKey", "Subscription", "Tlp", "TokenPurpose", "User", "UserSession", "UserStatus",
+    "WebAuthnChallenge", "WebAuthnCredential",
 ]

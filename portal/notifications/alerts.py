@@ -87,7 +87,8 @@ def on_item_event(session: Session, item: Item, event: ItemEventKind, actor: Use
     topic = KINDS[item.kind].topic
     prefs = preferences_for_users(session, recipients)
     immediate = [u for u in recipients if delivery_for(prefs[u.id][topic], item) is DeliveryMode.IMMEDIATE]
-    outbox.enqueue_rendered(session, immediate, event_key, "item_alert", {"item_id": str(item.id), "event": event.value},
+    outbox.enqueue_rendered(session, immediate, event_key, "item_alert",
+                            {"item_id": str(item.id), "event": event.value},
                             subject_type="item", subject_id=str(item.id))
     title = f"{KINDS[item.kind].label} {EVENT_VERBS[event]}: {item.title}"[:400]
     now = utcnow()
@@ -117,7 +118,8 @@ def render_item_alert(session: Session, user: User, context: dict[str, Any]) -> 
         return None  # superseded: the withdrawal notice is what they need now
     values = {**_mail_context(item), "user": user, "verb": EVENT_VERBS[event]}
     subject = f"[TLP:{item.tlp.value}] {KINDS[item.kind].label} {EVENT_VERBS[event]}: {item.title}"
-    return (subject, render_template("mail/item_alert.txt", **values), render_template("mail/item_alert.html", **values))
+    return (subject, render_template("mail/item_alert.txt", **values),
+            render_template("mail/item_alert.html", **values))
 
 
 def send_digests(session: Session, now: datetime | None = None) -> int:

@@ -36,7 +36,7 @@ class PreferencesForm(PortalForm):
     severity and technology filters of threat notices."""
 
     min_severity = SelectField("At once only from this severity (lower ones come in the digest)",
-                               choices=[("", "Any severity")] + list(SEVERITIES.items()))
+                               choices=[("", "Any severity"), *SEVERITIES.items()])
     categories = CheckboxesField("At once only for these technologies (none chosen: all)",
                                  choices=list(THREAT_CATEGORIES.items()))
 

@@ -1,6 +1,7 @@
 """A user's own in-portal notifications: listed, counted and marked as read."""
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -94,10 +95,8 @@ def labels_for(session: Session, notes: Iterable[Notification]) -> dict[uuid.UUI
     consultation_ids = set()
     for n in notes:
         if n.subject_type == "consultation" and n.subject_id:
-            try:
+            with contextlib.suppress(ValueError):
                 consultation_ids.add(uuid.UUID(n.subject_id))
-            except ValueError:
-                pass
     consultations = {str(c.id): c for c in session.scalars(select(Consultation).where(
         Consultation.id.in_(consultation_ids)))} if consultation_ids else {}
     labels: dict[uuid.UUID, EntryLabel] = {}

@@ -65,9 +65,11 @@ def items_per_month(session: Session, viewer: User, today: date | None = None) -
         by_kind[(month, kind)] += 1
         by_tlp[(month, tlp)] += 1
     kinds = list(ItemKind)
-    kind_table = Table("items-by-kind", "Items shared per month, by kind", ["Month", *[KINDS[k].plural for k in kinds]],
+    kind_table = Table("items-by-kind", "Items shared per month, by kind",
+                       ["Month", *[KINDS[k].plural for k in kinds]],
                        [[m, *[by_kind[(m, k)] for k in kinds]] for m in months])
-    tlp_table = Table("items-by-marking", "Items shared per month, by marking", ["Month", *[f"TLP:{t.value}" for t in Tlp]],
+    tlp_table = Table("items-by-marking", "Items shared per month, by marking",
+                      ["Month", *[f"TLP:{t.value}" for t in Tlp]],
                       [[m, *[by_tlp[(m, t)] for t in Tlp]] for m in months])
     return kind_table, tlp_table
 
@@ -84,7 +86,8 @@ def participation(session: Session, viewer: User) -> Table:
     """Per state: items published and items of other states opened (first opening per person)."""
     names = _state_names(session, viewer)
     shared = dict(session.execute(select(Item.originator_code, func.count()).where(
-        Item.status.in_(access.LIVE_STATUSES), Item.originator_code.in_(list(names))).group_by(Item.originator_code)).all())
+        Item.status.in_(access.LIVE_STATUSES), Item.originator_code.in_(list(names)))
+        .group_by(Item.originator_code)).all())
     opened = dict(session.execute(select(AuditEntry.actor_country, func.count()).where(
         AuditEntry.action == "item.opened", AuditEntry.actor_country.in_(list(names)))
         .group_by(AuditEntry.actor_country)).all())

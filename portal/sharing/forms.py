@@ -131,7 +131,8 @@ class DenialForm(ItemForm):
                 "decision_type": self.decision_type.data or None, "activity": self.activity.data or None,
                 "decision_date": self.decision_date.data.isoformat() if self.decision_date.data else None,
                 "basis": self.basis.data or None, "control_entries": entries,
-                "item_description": self.item_description.data or "", "destination": (self.destination.data or "").upper(),
+                "item_description": self.item_description.data or "",
+                "destination": (self.destination.data or "").upper(),
                 "end_use": self.end_use.data or "", "parties": parties,
                 "reason_codes": list(self.reason_codes.data or []), "rationale": self.rationale.data or ""}
 

@@ -133,7 +133,8 @@ def dashboard(session: Session, actor: User, days: int = 30) -> Dashboard:
     counts = dict(session.execute(
         select(Item.kind, func.count()).where(visible, live, Item.published_at >= since).group_by(Item.kind)
     ).all())
-    unreleased = select(Item).where(visible, Item.status.in_(access.UNRELEASED_STATUSES)).order_by(Item.updated_at.desc())
+    unreleased = (select(Item).where(visible, Item.status.in_(access.UNRELEASED_STATUSES))
+                  .order_by(Item.updated_at.desc()))
     awaiting = [i for i in session.scalars(unreleased.where(Item.status == ItemStatus.SUBMITTED).limit(20))
                 if access.can_release(actor, i)]
     # Unreleased items one may see are one's own state's (or the secretariat's): saying so lets
@@ -238,7 +239,8 @@ def receipts(session: Session, actor: User, item: Item) -> Receipts | None:
         if receipt is not None:
             states.append(StateReceipt(owner, ReceiptState.OPENED, receipt.first_opened, receipt.readers))
         else:
-            states.append(StateReceipt(owner, ReceiptState.NOT_YET if owner in active else ReceiptState.NO_ACTIVE_USERS))
+            unopened = ReceiptState.NOT_YET if owner in active else ReceiptState.NO_ACTIVE_USERS
+            states.append(StateReceipt(owner, unopened))
     files = {str(a_id): name for a_id, name in session.execute(
         select(Attachment.id, Attachment.filename).where(Attachment.item_id == item.id))}
     downloads = []

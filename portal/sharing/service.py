@@ -78,7 +78,8 @@ def _check_national_ref(session: Session, clean: CleanItem, originator: str | No
 
 def _apply(session: Session, item: Item, clean: CleanItem, actor: User) -> None:
     item.title, item.summary, item.body, item.tlp = clean.title, clean.summary, clean.body, clean.tlp
-    item.all_subscribing, item.to_secretariat, item.to_observers = clean.all_subscribing, clean.secretariat, clean.observers
+    item.all_subscribing, item.to_secretariat, item.to_observers = (
+        clean.all_subscribing, clean.secretariat, clean.observers)
     item.details = clean.details
     item.severity = clean.details.get("severity")
     item.category = clean.details.get("category")
@@ -282,7 +283,8 @@ def withdraw(session: Session, actor: User, item: Item, reason: str) -> None:
 
 
 def _published_denial(actor: User, item: Item) -> None:
-    if item.kind is not ItemKind.DENIAL or item.status is not ItemStatus.PUBLISHED or not access.can_release(actor, item):
+    if (item.kind is not ItemKind.DENIAL or item.status is not ItemStatus.PUBLISHED
+            or not access.can_release(actor, item)):
         raise Forbidden("Only the denying state's point of contact changes a published denial.")
 
 

@@ -105,7 +105,8 @@ def enable(user_id: uuid.UUID) -> Any:
 @bp.post("/<uuid:user_id>/reset-mfa")
 def reset_mfa(user_id: uuid.UUID) -> Any:
     return _act(user_id, lambda u: service.reset_mfa(db.session, current_user, u),
-                "{name} will set up two-step verification again at their next sign-in; their security keys were removed.")
+                "{name} will set up two-step verification again at their next sign-in; "
+                "their security keys were removed.")
 
 
 @bp.post("/<uuid:user_id>/designate")
