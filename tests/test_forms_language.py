@@ -69,3 +69,16 @@ def test_errors_name_the_party_as_the_page_numbers_it(app: Flask, make_user: Any
     message = "Party 2: choose a country from the list (in the API: a two-letter ISO 3166-1 code)."
     assert html.count(message) == 2  # in the summary (linked to the field) and beside the field
     assert 'href="#parties-1-country"' in html and "Party 1:" not in html
+
+
+def test_a_threat_notice_names_its_states_by_name_and_stores_their_codes(app: Flask, make_user: Any,
+                                                                         login_as: Any) -> None:
+    client = login_as(app.test_client(), make_user("officer", "DK"))
+    form = client.get("/threat-notices/new").get_data(as_text=True)
+    assert '<option value="MM">Myanmar</option>' in form and 'name="regions"' in form
+    response = client.post("/threat-notices/new", data={
+        "csrf_token": csrf_token(client, "/threat-notices/new"), "title": "Regions by name", "tlp": "AMBER",
+        "regions": ["MM", "BY"]})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Myanmar, Belarus" in page

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField, DateField, FieldList, Form, FormField, SelectField, SelectMultipleField, StringField, TextAreaField,
+)
 from wtforms.validators import Length, Optional
 
 from portal.country_names import country_names
@@ -89,15 +91,18 @@ class ItemForm(PortalForm):
 class ThreatNoticeForm(ItemForm):
     severity = SelectField("Severity", choices=_choices(kinds.SEVERITIES, "Choose"), validate_choice=False)
     categories = CheckboxesField("Technology categories", choices=_choices(kinds.THREAT_CATEGORIES))
-    regions = StringField("States or regions concerned", validators=[OPTIONAL],
-                          description="Two-letter ISO codes separated by commas, e.g. MM, BY.")
+    # Chosen by name like every other country on the pages; the API keeps the ISO codes.
+    regions = SelectMultipleField("States concerned", choices=country_choices()[1:], validators=[OPTIONAL],
+                                  validate_choice=False, render_kw={"size": 8},
+                                  description="Choose one or more (Ctrl or Cmd and click, or Shift and the arrow "
+                                              "keys, to choose several).")
     entities = TextAreaField("Entities of concern", validators=[OPTIONAL], description="One per line.")
     valid_until = DateField("Valid until", validators=[Optional()])
 
     def payload(self) -> dict[str, Any]:
         return {**self.common_payload(), "severity": self.severity.data or None,
                 "categories": list(self.categories.data or []),
-                "regions": [r.strip().upper() for r in (self.regions.data or "").split(",") if r.strip()],
+                "regions": list(self.regions.data or []),
                 "entities": _lines(self.entities.data),
                 "valid_until": self.valid_until.data.isoformat() if self.valid_until.data else None}
 
@@ -167,7 +172,7 @@ def form_data(item: Item) -> dict[str, Any]:
     }
     if item.kind is ItemKind.THREAT_NOTICE:
         data.update(severity=d.get("severity"), categories=d.get("categories", []),
-                    regions=", ".join(d.get("regions", [])), entities="\n".join(d.get("entities", [])),
+                    regions=list(d.get("regions", [])), entities="\n".join(d.get("entities", [])),
                     valid_until=_to_date(d.get("valid_until")))
     elif item.kind is ItemKind.DENIAL:
         data.update({k: d.get(k) for k in ("national_ref", "decision_type", "activity", "basis", "item_description",

@@ -135,7 +135,7 @@ def denial_csv_row(item: Item, viewer: User) -> list[str]:
 
 
 FIELD_LABELS = {
-    "severity": "Severity", "categories": "Technology categories", "regions": "States or regions concerned",
+    "severity": "Severity", "categories": "Technology categories", "regions": "States concerned",
     "entities": "Entities of concern", "valid_until": "Valid until", "national_ref": "National reference",
     "decision_type": "Decision", "activity": "Activity", "decision_date": "Date of decision", "basis": "Basis",
     "control_entries": "Control-list entries", "item_description": "Description of the items",

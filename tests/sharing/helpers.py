@@ -121,7 +121,7 @@ def to_form(kind: ItemKind | str, payload: dict[str, Any], **extra: Any) -> dict
         data["reason_codes"] = list(payload.get("reason_codes", []))
     elif kind is ItemKind.THREAT_NOTICE:
         data.update(severity=payload.get("severity") or "", categories=list(payload.get("categories", [])),
-                    regions=", ".join(payload.get("regions", [])), entities="\n".join(payload.get("entities", [])),
+                    regions=list(payload.get("regions", [])), entities="\n".join(payload.get("entities", [])),
                     valid_until=payload.get("valid_until") or "")
     else:
         data["category"] = payload.get("category") or ""
