@@ -55,7 +55,8 @@ def _register_kind_converter(state: BlueprintSetupState) -> None:
 
 @bp.app_context_processor
 def sharing_labels() -> dict[str, Any]:
-    return {"item_kinds": KINDS}
+    # A printed list carries the strictest marking among the items it shows (as exports do).
+    return {"item_kinds": KINDS, "highest_marking": highest_marking}
 
 
 def item_url(item: Item, endpoint: str = "sharing.detail", **kwargs: Any) -> str:

@@ -38,6 +38,11 @@ def test_export_carries_the_highest_marking_in_name_and_first_line(app: Flask, m
         assert "TLP:AMBER+STRICT" in response.get_data(as_text=True).splitlines()[0]
     exported = json.loads(_export(app, login_as, viewer, "json").get_data(as_text=True))
     assert exported["marking"] == "TLP:AMBER+STRICT" and len(exported["denials"]) == 3
+    # A printed list is marked the same way: its pages carry the strictest marking it shows.
+    client = login_as(app.test_client(), viewer)
+    assert '<body class="print-tlp-amber-strict">' in client.get("/denials/").get_data(as_text=True)
+    assert '<body class="print-tlp-green">' in client.get("/denials/?tlp=GREEN").get_data(as_text=True)
+    assert "<body>" in client.get("/documents/").get_data(as_text=True)  # nothing listed, nothing to mark
 
 
 def test_export_shows_labels_names_and_every_party_field(app: Flask, make_user: Any, login_as: Any) -> None:
