@@ -74,6 +74,7 @@ def password_step(page: Any, url: str, account: Account) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(url + "/login/code")
+    page.wait_for_load_state("load")  # static/webauthn.js takes the key button once the page has loaded
 
 
 def sign_in_with_code(page: Any, url: str, account: Account) -> None:
@@ -99,6 +100,7 @@ def register_key(page: Any, url: str, name: str) -> None:
     page.goto(url + "/account/")
     page.get_by_role("link", name="Security keys and passkeys").click()
     expect(page).to_have_url(url + "/account/keys")
+    page.wait_for_load_state("load")  # static/webauthn.js handles the button once the page has loaded
     page.get_by_label("Name of the key").fill(name)
     page.get_by_role("button", name="Register a key").click()
     expect(page.get_by_role("status")).to_contain_text("Your key is registered.")
