@@ -55,6 +55,8 @@ A11Y_SCRIPT = """() => {
 
 
 def accessible(page: Any) -> None:
+    # A click starts a navigation and returns at once: check the page that arrives, not the one leaving.
+    page.wait_for_load_state("load")
     assert page.evaluate(A11Y_SCRIPT) == []
     page.keyboard.press("Tab")  # the first stop is the skip link
     assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
@@ -116,6 +118,7 @@ def test_publish_publicly_then_read_download_search_and_contact(live_server: Liv
 
     # Contact the Initiative: the honeypot is out of people's way, the rest is labelled.
     page.get_by_role("navigation", name="Public pages").get_by_role("link", name="Contact the Initiative").click()
+    expect(page).to_have_url(url + "/public/contact")
     accessible(page)
     expect(page.locator("main")).to_contain_text("365 days")
     page.get_by_label("Type of organisation").select_option("company")
@@ -182,8 +185,10 @@ def test_spoc_opens_a_public_consultation_and_a_visitor_responds(live_server: Li
     page = new_page()
     page.goto(url + "/public/")
     page.get_by_role("navigation", name="Public pages").get_by_role("link", name="Consultations").click()
+    expect(page).to_have_url(url + "/public/consultations")
     accessible(page)
     page.get_by_role("link", name="Call for input on cyber-surveillance exports").click()
+    expect(page).to_have_url(re.compile(re.escape(url) + "/public/consultations/[0-9a-f-]{36}$"))
     accessible(page)
     expect(page.locator("main")).to_contain_text("A consultation of France")
     expect(page.locator("main")).not_to_contain_text("Fleur Hidden")
