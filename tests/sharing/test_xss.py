@@ -198,3 +198,16 @@ def test_markdown_keeps_its_safe_vocabulary() -> None:
     assert inert_problems(html) == []
     for payload in PAYLOADS:
         assert inert_problems(str(render(payload))) == [], payload
+
+
+def test_payloads_render_inert_again_and_in_long_bodies() -> None:
+    """A body rendered a second time (kept per process) and a body too long to keep are as inert
+    as the first rendering: the same rules, whichever way the HTML is produced."""
+    from portal.sharing.markdown import CACHED_LENGTH, render
+
+    padding = "Lorem ipsum dolor sit amet.\n\n" * (CACHED_LENGTH // 28 + 1)
+    for payload in PAYLOADS:
+        first, again = str(render(payload)), str(render(payload))
+        assert first == again and inert_problems(again) == [], payload
+        long_html = str(render(padding + payload))
+        assert inert_problems(long_html) == [] and long_html.endswith(first), payload
