@@ -6,8 +6,8 @@ search_text on both), then times pages through the Flask test client as an offic
 state (DK): the denial and threat-notice lists, a deep page, filtered lists, searches, the API
 list and the home dashboard. Prints median and p95 per request.
 
-Then replays each request's list SQL (the filtered, ordered, limited page query and the capped
-count, exactly as sent to the driver) through the bare DB-API connection and prints its time
+Then replays each request's list SQL (the filtered, ordered, limited page query, the capped
+count and the page's rows, exactly as sent to the driver) through the bare DB-API connection and prints its time
 and the page/bare ratio after the page columns: what the ORM, Flask and templates add.
 
 Usage: .venv/bin/python bench/listing.py [ITEMS | --items N] [--repeat N] [--backend sqlite|postgresql|all]
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -195,17 +196,18 @@ REQUESTS = [
 
 
 def capture_sql(app: Any, client: Any, url: str, params: dict[str, Any], headers: dict[str, str]) -> list[tuple[str, Any]]:
-    """The list/search SQL one request sends to the driver: statements on the items table (or the
-    FTS5 table) with a LIMIT or a COUNT (the filtered, ordered, limited page query and the capped
-    count), and the planner settings a search's count runs under on PostgreSQL."""
+    """The SQL that reads one request's list: every SELECT from the items tables (the filtered,
+    ordered, limited page of ids, the capped count, the page's rows by id and what they carry:
+    audiences, categories; the FTS5 table on SQLite), and the planner settings a search's count
+    runs under on PostgreSQL. Not the session, user, bell or country lookups every page makes."""
     captured: list[tuple[str, Any]] = []
+    page_tables = re.compile(r"\bfrom (items|item_fts|item_audience_countries|item_categories)\b")
 
     def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        lowered = statement.lower()
-        if not lowered.lstrip().startswith("select"):
+        lowered = " ".join(statement.lower().split())
+        if not lowered.startswith("select"):
             return
-        if (("items" in lowered or "item_fts" in lowered) and ("limit" in lowered or "count(" in lowered)) \
-                or "set_config(" in lowered or "current_setting(" in lowered:  # a search's counting plan
+        if page_tables.search(lowered) or "set_config(" in lowered or "current_setting(" in lowered:
             captured.append((statement, parameters))
 
     engine = app.extensions["portal.db"]
@@ -309,7 +311,7 @@ def main() -> None:
             server.stop()
 
     print(f"\n{args.items:,} items, 24 states, {args.repeat} timed requests each; milliseconds (median / p95).")
-    print("Then the bare SQL of each request (its page query and capped count through the DB-API driver, "
+    print("Then the bare SQL of each request (its page query, capped count and rows through the DB-API driver, "
           "no ORM or templates; median / p95) and the page/bare ratio of the medians.")
     backends = list(table)
     print(f"{'request':<36}" + "".join(f"{b:>22}" for b in backends)

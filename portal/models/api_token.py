@@ -25,4 +25,4 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)  # every API call needs both: one query

@@ -133,7 +133,7 @@ class UserSession(Base):
     ip_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)  # every request needs both: one query
 
 
 class TokenPurpose(enum.StrEnum):

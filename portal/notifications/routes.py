@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, has_request_context, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, has_request_context, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import access
@@ -22,7 +22,8 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 def header_counts() -> dict[str, Any]:
     if not has_request_context() or not current_user.is_authenticated or access.is_admin(current_user):
         return {"unread_notifications": None}
-    return {"unread_notifications": service.unread_count(db.session, current_user)}
+    g.unread_notifications = service.unread_count(db.session, current_user)
+    return {"unread_notifications": g.unread_notifications}
 
 
 @bp.after_app_request
@@ -31,7 +32,8 @@ def read_on_arrival(response: Response) -> Response:
     a page refused (404) reads nothing."""
     if (request.method == "GET" and response.status_code == 200 and request.endpoint not in (None, "static")
             and not request.path.startswith("/api/") and current_user.is_authenticated
-            and not access.is_admin(current_user) and not access.is_machine(current_user)):
+            and not access.is_admin(current_user) and not access.is_machine(current_user)
+            and g.get("unread_notifications") != 0):  # the page's own bell count: nothing to read
         service.mark_arrived(db.session, current_user, request.path)
     return response
 
