@@ -63,7 +63,7 @@ def load_user(user_id: str) -> User | None:
     if record is None or str(record.user_id) != user_id:
         session.clear()
         return None
-    g.session_last_seen = record.last_seen_at  # the "stay signed in" dialog counts from here
+    g.user_session = record  # the "stay signed in" dialog counts from its last touch and its start
     return record.user
 
 

@@ -1,6 +1,8 @@
 """Error pages, JSON errors for the API, and what every template can use."""
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, g, has_request_context, jsonify, make_response, render_template, request, url_for
@@ -10,6 +12,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from portal.kinds import KINDS
 from portal import access, formats
+from portal.auth import sessions
 from portal.errors import PortalError
 from portal.extensions import db
 from portal.http import is_api_path
@@ -124,19 +127,32 @@ def init_app(app: Flask) -> None:
         return {"nav_items": _nav_items(), "access": access, "session_timing": _session_timing(app)}
 
 
-def _session_timing(app: Flask) -> dict[str, int] | None:
-    """For the "stay signed in" dialog (static/session.js): idle timeout and warning, in seconds."""
+def _session_timing(app: Flask) -> dict[str, Any] | None:
+    """For the "stay signed in" dialog (static/session.js): seconds left, the warning before the
+    end, and whether the end is the absolute limit (`final`: a warning without "stay signed in")."""
     if not has_request_context() or not current_user.is_authenticated or request.path.startswith("/api/"):
         return None
     warning = int(app.config.get("SESSION_WARNING_SECONDS") or 0)
-    if warning <= 0:
+    record = g.get("user_session")
+    if warning <= 0 or record is None:
         return None
-    idle = app.config["SESSION_IDLE_TIMEOUT"]
     # The server touches a session at most once a minute (auth.sessions.TOUCH_INTERVAL), so the
     # time left runs from its last touch, not from this page.
-    last_seen = g.get("session_last_seen")
-    left = idle - (utcnow() - last_seen) if last_seen is not None else idle
-    return {"timeout": max(0, int(left.total_seconds())), "warning": warning}
+    left, final = sessions.time_left(record, utcnow(), app.config["SESSION_IDLE_TIMEOUT"],
+                                     app.config["SESSION_ABSOLUTE_TIMEOUT"])
+    # Rounded up: the page must not say "signed out" while the server would still take a request.
+    return {"timeout": max(0, math.ceil(left.total_seconds())), "warning": warning, "final": final,
+            "limit": _duration(app.config["SESSION_ABSOLUTE_TIMEOUT"])}
+
+
+def _duration(delta: timedelta) -> str:
+    """"12 hours", "1 hour", "45 minutes": a configured time limit, as a person says it."""
+    seconds = int(delta.total_seconds())
+    if seconds >= 3600 and seconds % 3600 == 0:
+        count, unit = seconds // 3600, "hour"
+    else:
+        count, unit = max(1, round(seconds / 60)), "minute"
+    return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
 def _nav_items() -> list[tuple[str, str]]:

@@ -92,17 +92,43 @@ def test_stay_signed_in_restarts_the_idle_clock(app: Flask, make_user: Any, logi
     client = login_as(app.test_client(), reader)
     html = client.get("/").get_data(as_text=True)
     assert 'id="session-dialog"' in html and 'data-warning="120"' in html
-    assert re.search(r'data-timeout="17[89]\d"', html)  # 30 minutes, from the session's last touch
+    assert re.search(r'data-timeout="(17[89]\d|1800)"', html)  # 30 minutes, from the session's last touch
     token = csrf_token(client, "/")
     _end_sessions(app, reader.id, timedelta(minutes=29))
     response = client.post("/session/extend", headers={"X-CSRFToken": token, "Accept": "application/json"})
-    assert response.status_code == 200 and response.get_json() == {"remaining_seconds": 1800}
+    assert response.status_code == 200 and response.get_json() == {"remaining_seconds": 1800, "final": False}
     with app.app_context():
         seen = db.session.scalar(select(UserSession.last_seen_at).where(UserSession.user_id == reader.id))
         assert seen is not None and utcnow() - seen < timedelta(minutes=1)
         db.session.remove()
     assert client.post("/session/extend").status_code == 400  # a page's script only (CSRF)
     assert app.test_client().post("/session/extend").status_code in (302, 400)  # never for the signed-out
+
+
+def test_near_the_absolute_limit_the_dialog_warns_and_staying_does_not_move_it(app: Flask, make_user: Any,
+                                                                                 login_as: Any) -> None:
+    """Sessions end after SESSION_ABSOLUTE_TIMEOUT however active: the page counts down to that end
+    and says so, and "stay signed in" cannot move it."""
+    reader = make_user("reader", "DK")
+    client = login_as(app.test_client(), reader)
+    absolute = app.config["SESSION_ABSOLUTE_TIMEOUT"]
+    with app.app_context():
+        db.session.execute(update(UserSession).where(UserSession.user_id == reader.id)
+                           .values(created_at=utcnow() - absolute + timedelta(minutes=10)))
+        db.session.commit()
+        db.session.remove()
+    html = client.get("/").get_data(as_text=True)
+    assert 'data-final="true"' in html and re.search(r'data-timeout="(59\d|600)"', html)
+    assert "A session lasts at most 12 hours, however active you are" in html
+    token = csrf_token(client, "/")
+    answer = client.post("/session/extend", headers={"X-CSRFToken": token, "Accept": "application/json"}).get_json()
+    assert answer["final"] is True and 580 <= answer["remaining_seconds"] <= 600
+    with app.app_context():
+        db.session.execute(update(UserSession).where(UserSession.user_id == reader.id)
+                           .values(created_at=utcnow() - absolute - timedelta(seconds=1)))
+        db.session.commit()
+        db.session.remove()
+    assert client.get("/").status_code == 302  # past it: signed out, whatever the idle clock says
 
 
 def test_a_form_sent_after_signing_out_explains_itself(app: Flask, make_user: Any, login_as: Any) -> None:

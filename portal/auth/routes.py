@@ -1,6 +1,7 @@
 """Sign-in (password, then TOTP or enrolment), sign-out, password reset, invitations."""
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from typing import Any
@@ -164,10 +165,12 @@ def login_enrol() -> Any:
 
 @bp.post("/session/extend")  # signed-in users only; the "stay signed in" dialog calls it (WCAG 2.2.1)
 def extend_session() -> Any:
-    """Restart the idle clock of this session and say how long it now has."""
-    idle = current_app.config["SESSION_IDLE_TIMEOUT"]
-    remaining = sessions.extend(db.session, session.get("sid", ""), utcnow(), idle)
-    return jsonify(remaining_seconds=int(remaining.total_seconds()))
+    """Restart the idle clock of this session and say how long it now has (`final`: the absolute
+    limit, which staying active does not move)."""
+    config = current_app.config
+    remaining, final = sessions.extend(db.session, session.get("sid", ""), utcnow(),
+                                       config["SESSION_IDLE_TIMEOUT"], config["SESSION_ABSOLUTE_TIMEOUT"])
+    return jsonify(remaining_seconds=max(0, math.ceil(remaining.total_seconds())), final=final)
 
 
 @bp.post("/logout")  # signed-in users only: not in access.PUBLIC_ENDPOINTS

@@ -54,15 +54,24 @@ def resolve(
     return record
 
 
-def extend(session: Session, token: str, now: datetime, idle: timedelta) -> timedelta:
-    """Touch a live session now (the person asked to stay signed in) and commit; the idle time
-    it has left (the absolute limit still ends it)."""
+def time_left(record: UserSession, now: datetime, idle: timedelta, absolute: timedelta) -> tuple[timedelta, bool]:
+    """How long the session has from `now` unless something happens, and whether that is the
+    absolute limit (final: no activity extends it) rather than the idle timeout."""
+    idle_left = idle - (now - record.last_seen_at)
+    absolute_left = absolute - (now - record.created_at)
+    return (absolute_left, True) if absolute_left <= idle_left else (idle_left, False)
+
+
+def extend(session: Session, token: str, now: datetime, idle: timedelta,
+           absolute: timedelta) -> tuple[timedelta, bool]:
+    """Touch a live session now (the person asked to stay signed in) and commit; the time it
+    has left and whether that is final (see time_left)."""
     record = session.get(UserSession, token_digest(token))
     if record is None or record.revoked_at is not None:
-        return timedelta(0)
+        return timedelta(0), True
     record.last_seen_at = now
     session.commit()
-    return idle
+    return time_left(record, now, idle, absolute)
 
 
 def revoke(session: Session, token: str, now: datetime) -> None:

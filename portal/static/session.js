@@ -1,4 +1,5 @@
-// "Stay signed in" before the idle timeout (WCAG 2.2.1 Timing Adjustable). Progressive
+// "Stay signed in" before the idle timeout (WCAG 2.2.1 Timing Adjustable), and a warning before
+// the absolute limit, which no activity moves (data-final: then there is no "stay"). Progressive
 // enhancement: without it the session still ends, and a form sent afterwards is kept
 // server-side and given back after signing in again (portal.auth.recovery).
 "use strict";
@@ -7,8 +8,11 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!dialog || typeof dialog.showModal !== "function") { return; }
   var timeout = parseInt(dialog.getAttribute("data-timeout"), 10) * 1000;
   var warning = parseInt(dialog.getAttribute("data-warning"), 10) * 1000;
+  var final = dialog.getAttribute("data-final") === "true";
   var warningState = dialog.querySelector("[data-state=warning]");
+  var limitState = dialog.querySelector("[data-state=limit]");
   var endedState = dialog.querySelector("[data-state=ended]");
+  var states = [warningState, limitState, endedState];
   var stay = dialog.querySelector("[data-stay]");
   var warnTimer = null, endTimer = null, returnFocus = null;
 
@@ -31,19 +35,18 @@ document.addEventListener("DOMContentLoaded", function () {
     if (returnFocus && typeof returnFocus.focus === "function") { returnFocus.focus(); }
   }
 
-  function warn() {
-    warningState.hidden = false;
-    endedState.hidden = true;
+  // One state shows at a time, and the dialog is named and described by that state's text.
+  function show(state) {
+    states.forEach(function (each) { each.hidden = each !== state; });
+    dialog.setAttribute("aria-labelledby", state.querySelector("h2").id);
+    dialog.setAttribute("aria-describedby", state.querySelector("p").id);
     open();
-    stay.focus();
+    state.querySelector("a, button").focus();
   }
 
-  function ended() {
-    warningState.hidden = true;
-    endedState.hidden = false;
-    open();
-    endedState.querySelector("a, button").focus();
-  }
+  function warn() { show(final ? limitState : warningState); }
+
+  function ended() { show(endedState); }
 
   function extend() {
     var request = new XMLHttpRequest();
@@ -52,7 +55,11 @@ document.addEventListener("DOMContentLoaded", function () {
     request.setRequestHeader("Accept", "application/json");
     request.onload = function () {
       var remaining = 0;
-      try { remaining = JSON.parse(request.responseText).remaining_seconds * 1000; } catch (e) { remaining = 0; }
+      try {
+        var answer = JSON.parse(request.responseText);
+        remaining = answer.remaining_seconds * 1000;
+        final = answer.final === true;
+      } catch (e) { remaining = 0; }
       if (request.status === 200 && remaining > 0) {
         close();
         schedule(remaining);
@@ -65,7 +72,7 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   stay.addEventListener("click", extend);
-  dialog.querySelector("[data-close]").addEventListener("click", close);
+  dialog.querySelectorAll("[data-close]").forEach(function (button) { button.addEventListener("click", close); });
   // Escape closes a modal dialog: while it warns, that means "I am here", so stay signed in.
   dialog.addEventListener("cancel", function (event) {
     if (!warningState.hidden) { event.preventDefault(); extend(); }

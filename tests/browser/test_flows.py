@@ -44,15 +44,17 @@ def context_page(chromium: Any) -> Iterator[Any]:
 
 
 @contextmanager
-def session_settings(live_server: LiveServer, idle_seconds: int, warning_seconds: int) -> Iterator[None]:
+def session_settings(live_server: LiveServer, idle_seconds: int, warning_seconds: int,
+                     absolute_seconds: int = 12 * 3600) -> Iterator[None]:
     config = live_server.app.config
-    before = config["SESSION_IDLE_TIMEOUT"], config["SESSION_WARNING_SECONDS"]
-    config["SESSION_IDLE_TIMEOUT"] = timedelta(seconds=idle_seconds)
-    config["SESSION_WARNING_SECONDS"] = warning_seconds
+    names = ("SESSION_IDLE_TIMEOUT", "SESSION_WARNING_SECONDS", "SESSION_ABSOLUTE_TIMEOUT")
+    before = [config[name] for name in names]
+    config.update(SESSION_IDLE_TIMEOUT=timedelta(seconds=idle_seconds), SESSION_WARNING_SECONDS=warning_seconds,
+                  SESSION_ABSOLUTE_TIMEOUT=timedelta(seconds=absolute_seconds))
     try:
         yield
     finally:
-        config["SESSION_IDLE_TIMEOUT"], config["SESSION_WARNING_SECONDS"] = before
+        config.update(zip(names, before))
 
 
 def test_a_denial_saves_with_only_a_title_and_publishing_names_what_is_missing(
@@ -195,6 +197,25 @@ def test_stay_signed_in_dialog_extends_the_session_by_keyboard(live_server: Live
         time.sleep(max(0.0, 15 - (time.monotonic() - signed_in_at)))
         page.goto(url + "/account/")
         expect(page).to_have_url(url + "/account/")
+    assert page.console_errors == []
+
+
+def test_the_session_limit_is_announced_without_a_stay_button_then_the_end(live_server: LiveServer, live_user: Any,
+                                                                          context_page: Any) -> None:
+    url, _app = live_server
+    page = context_page()
+    with session_settings(live_server, idle_seconds=600, warning_seconds=11, absolute_seconds=14):
+        sign_in(page, url, live_user("reader", "DK"))
+        dialog = page.get_by_role("dialog", name="Your session ends soon")
+        expect(dialog).to_be_visible(timeout=12_000)
+        expect(dialog).to_contain_text("A session lasts at most 1 minute, however active you are")
+        expect(dialog.get_by_role("button", name="Stay signed in")).to_have_count(0)
+        expect(dialog.get_by_role("button", name="Continue working")).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(dialog).to_be_hidden()
+        expect(page.get_by_role("dialog", name="You have been signed out")).to_be_visible(timeout=12_000)
+        page.goto(url + "/account/")
+        expect(page).to_have_url(re.compile(re.escape(url) + "/login"))
     assert page.console_errors == []
 
 
