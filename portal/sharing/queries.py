@@ -103,12 +103,18 @@ def list_items(session: Session, actor: User, kind: ItemKind | None, args: Mappi
                for_table: bool = False) -> Page[Item]:
     """One page of the items `actor` may see, filtered by `args` (the total is capped, see pagination).
     `for_table`: load only what a list table shows, not bodies, details, search text or audiences."""
-    counted = None
+    counted, few_matches = None, False
     if str(args.get("q") or "").strip():
-        # A search counts its matches by a plan of its own (see search.narrow, search.counting).
-        with search.counting(session):
-            counted = capped_count(session, list_query(session, actor, kind, args, ordered=False), count_cap())
-    page = paginate(session, list_query(session, actor, kind, args), args, counted)
+        # A search counts its matches from the full-text index (see search.narrow, search.from_index),
+        # at least up to search.COMMON, to know whether its page should come from there as well.
+        cap = count_cap()
+        with search.from_index(session):
+            found, more = capped_count(session, list_query(session, actor, kind, args, ordered=False),
+                                       max(cap, search.COMMON))
+        counted = (min(found, cap), more or found > cap)
+        few_matches = not more and found <= search.COMMON
+    with search.from_index(session, few_matches):
+        page = paginate(session, list_query(session, actor, kind, args), args, counted)
     if page.items:
         rows_query = select(Item).where(Item.id.in_(page.items)).options(*(FOR_TABLE if for_table else ()))
         rows = {item.id: item for item in session.scalars(rows_query)}

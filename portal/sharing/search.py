@@ -79,7 +79,7 @@ def narrow(session: Session, query: Select[Any], words: str, ordered: bool = Tru
     if session.get_bind().dialect.name == "postgresql":
         tsquery = func.plainto_tsquery("english", " ".join(terms))
         # The stored tsvector of migration 0012 (unmodelled: PostgreSQL only), so testing a row
-        # never re-parses its text. Counting: see counting().
+        # never re-parses its text. Which plan reads it: see from_index().
         return query.where(SEARCH_VECTOR.op("@@")(tsquery))
     # Each term quoted: user input can never become FTS5 query syntax.
     fts_query = " ".join('"' + t.replace('"', '""') + '"' for t in terms)
@@ -97,27 +97,30 @@ def narrow(session: Session, query: Select[Any], words: str, ordered: bool = Tru
     return query.where((WALKED_SEARCH_KEY if common else SEARCH_KEY).in_(hits))
 
 
-# PostgreSQL: the planner settings a capped count of matches runs under (see counting).
-COUNTING_SETTINGS = {"enable_seqscan": "off", "enable_indexscan": "off", "work_mem": "64MB"}
+# PostgreSQL: the planner settings that read search matches from the GIN index (see from_index).
+FROM_INDEX_SETTINGS = {"enable_seqscan": "off", "enable_indexscan": "off", "work_mem": "64MB"}
 
 
 @contextmanager
-def counting(session: Session) -> Iterator[None]:
-    """Run a capped count of search matches from the full-text index.
+def from_index(session: Session, when: bool = True) -> Iterator[None]:
+    """Run what is inside (`when` true) reading the search matches from the full-text index: a
+    search's capped count always, and its page when the matches are few (under COMMON).
 
-    PostgreSQL: with LIMIT cap + 1 the planner prefers reading rows in some order and testing
-    each one's tsvector, but the tsvectors are stored out of line (TOAST), and its cost model
-    does not know a test costs a fetch: ~350 ms for a word in one item of six over 200,000
-    items. From the GIN index (a bitmap of the matches, no tsvector read, then the access
-    filter on each row until the cap) it costs a few ms whatever the word. The settings are
-    local to the transaction and put back right after the count. SQLite: see narrow(ordered=False).
+    PostgreSQL: under LIMIT the planner prefers reading rows in some order and testing each
+    one's tsvector, but the tsvectors are stored out of line (TOAST), and its cost model does
+    not know a test costs a fetch. Counting a word in one item of six that way took ~350 ms
+    over 200,000 items; paging a word in 50 items of 1,000,000 walked the whole list, 11 s.
+    From the GIN index (a bitmap of the matches, no tsvector read, then the access filter on
+    each row, then a sort of the few for a page) each costs a few ms. A common word's page
+    keeps the planner's walk down the newest-first list: a page of matches turns up at once.
+    The settings are local to the transaction and put back right after. SQLite: see narrow().
     """
-    if session.get_bind().dialect.name != "postgresql":
+    if not when or session.get_bind().dialect.name != "postgresql":
         yield
         return
-    names = list(COUNTING_SETTINGS)
+    names = list(FROM_INDEX_SETTINGS)
     before = session.execute(text("SELECT " + ", ".join(f"current_setting('{name}')" for name in names))).one()
-    _set(session, COUNTING_SETTINGS)
+    _set(session, FROM_INDEX_SETTINGS)
     try:
         yield
     finally:
