@@ -181,6 +181,12 @@ def may_sign_in_with_totp(user: User, *, has_key: bool) -> bool:
     return not (has_key and webauthn_required(user))
 
 
+def should_register_key(user: User, *, has_key: bool) -> bool:
+    """Asked at every sign-in until done: the user's state requires a key and the user has none
+    (codes keep working until then, so nobody is locked out by the state's setting)."""
+    return not has_key and webauthn_required(user)
+
+
 def may_remove_last_key(user: User) -> bool:
     """Removing one's last key in a state that requires them would quietly bring TOTP back."""
     return not webauthn_required(user)

@@ -271,12 +271,20 @@ def test_a_required_key_turns_totp_off_for_users_who_have_one(app: Flask, enroll
     assert refused.status_code == 200
     assert "requires you to sign in with your security key" in refused.get_data(as_text=True)
     assert client.get("/").status_code == 302
-    assert key_step(app, app.test_client(), with_key, key).headers["Location"] == "/"
+    keyed = app.test_client()
+    assert key_step(app, keyed, with_key, key).headers["Location"] == "/"
+    assert "asks its users to sign in with a security key" not in keyed.get("/").get_data(as_text=True)
 
-    # No key yet: the code still works (they are asked to register one, not locked out).
-    assert sign_in(app.test_client(), without_key.email, code=without_key.code()).headers["Location"] == "/"
-    # Another state without the requirement: key or code, as the user likes.
-    assert sign_in(app.test_client(), other_state.email, code=other_state.code()).headers["Location"] == "/"
+    # No key yet: the code still works, and they are asked, at each sign-in, to register one.
+    for step in (0, 1):  # two sign-ins: the next code, as a code is good once
+        keyless = app.test_client()
+        assert sign_in(keyless, without_key.email, code=without_key.code(step)).headers["Location"] == "/"
+        home = keyless.get("/").get_data(as_text=True)
+        assert "Your state asks its users to sign in with a security key or passkey." in home
+    # Another state without the requirement: key or code, as the user likes, and nothing asked.
+    elsewhere = app.test_client()
+    assert sign_in(elsewhere, other_state.email, code=other_state.code()).headers["Location"] == "/"
+    assert "asks its users to sign in with a security key" not in elsewhere.get("/").get_data(as_text=True)
 
     require_keys(app, "DK", False)
     assert sign_in(app.test_client(), with_key.email, code=with_key.code(1)).headers["Location"] == "/"

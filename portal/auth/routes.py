@@ -13,7 +13,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from portal.auth import service, sessions, totp
-from portal.auth.webauthn_pages import second_step_context
+from portal.auth.webauthn_pages import ask_for_key, second_step_context
 from portal.auth.forms import CodeForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 from portal.auth.passwords import PasswordPolicyError
 from portal.extensions import db, limiter
@@ -94,6 +94,7 @@ def _finish_login(user: User, token: str) -> Response:
     session.clear()  # a fresh session at login: nothing from before sign-in carries over
     session["sid"] = token
     login_user(user)
+    ask_for_key(user)
     return redirect(next_url)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import session
+from flask import flash, session
 
 from portal import access
 from portal.auth import webauthn
@@ -12,6 +12,14 @@ from portal.extensions import db
 from portal.models.user import User
 
 LOGIN_CHALLENGE = "webauthn_login"  # the session names the server-side challenge; it holds no secret
+KEY_ASKED = ("Your state asks its users to sign in with a security key or passkey. Register one under "
+             "“Your account”, then “Security keys and passkeys”: from then on it replaces the code from your app.")
+
+
+def ask_for_key(user: User) -> None:
+    """After any completed sign-in: remind a user whose state requires a key and who has none."""
+    if access.should_register_key(user, has_key=webauthn.has_key(db.session, user)):
+        flash(KEY_ASKED, "info")
 
 
 def second_step_context(user: User) -> dict[str, Any]:

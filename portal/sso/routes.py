@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from portal import access
 from portal.auth.routes import safe_next
+from portal.auth.webauthn_pages import ask_for_key
 from portal.auth.service import GENERIC_LOGIN_ERROR, AuthError
 from portal.countries import service as countries
 from portal.crypto.errors import KeyUnwrapError
@@ -90,6 +91,7 @@ def callback(code: str) -> Any:
     if result.token is not None:
         session["sid"] = result.token
         login_user(result.user)
+        ask_for_key(result.user)
         return redirect(next_url)
     # The portal's own second step, exactly as after a right password.
     session["pending_login"] = {"uid": str(result.user.id), "email": result.user.email, "at": time.time(),

@@ -157,6 +157,14 @@ def test_an_acr_the_state_accepts_replaces_the_second_step(app: Flask, client: F
     idp.set_user("dk-acr", {"email": officer.email, "acr": "https://refeds.org/profile/mfa"})
     response = sso(client, idp, "dk-acr")
     assert response.headers["Location"] == "/" and signed_in(client)
+    assert "asks its users to sign in with a security key" not in client.get("/").get_data(as_text=True)
+
+    # Signed in by the provider alone, in a state that requires keys: still asked to register one.
+    from tests.test_webauthn import require_keys
+    require_keys(app, "DK")
+    again = FlaskClient(app, app.response_class, use_cookies=True)
+    assert sso(again, idp, "dk-acr").headers["Location"] == "/"
+    assert "Your state asks its users to sign in with a security key" in again.get("/").get_data(as_text=True)
 
 
 def test_a_wrong_nonce_is_refused(app: Flask, client: FlaskClient, idp: OidcProvider, make_user: Any,
