@@ -125,7 +125,7 @@ def list_items(session: Session, actor: User, kind: ItemKind | None, args: Mappi
 @dataclass
 class Dashboard:
     recent: list[Item]
-    new_counts: dict[ItemKind, int]
+    new_counts: dict[ItemKind, tuple[int, bool]]  # (count, more), capped as list totals are
     awaiting_release: list[Item]
     own_drafts: list[Item]
 
@@ -139,9 +139,10 @@ def dashboard(session: Session, actor: User, days: int = 30) -> Dashboard:
     # date index skip the drafts' empty dates, which a descending index holds first.
     recent = list(session.scalars(select(Item).where(visible, live, Item.published_at.is_not(None))
                                   .order_by(Item.published_at.desc()).limit(10)))
-    counts = dict(session.execute(
-        select(Item.kind, func.count()).where(visible, live, Item.published_at >= since).group_by(Item.kind)
-    ).all())
+    # Capped like a list's total: a busy month would otherwise read every item in it on each visit.
+    new_counts = {kind: capped_count(session, select(Item.id).where(visible, live, Item.kind == kind,
+                                                                    Item.published_at >= since), count_cap())
+                  for kind in ItemKind}
     # Unreleased items one may see, or release, are one's own state's (or the secretariat's):
     # saying so lets the database read them from the (originator, status, updated) index.
     own = Item.originator_code == actor.country_code if actor.country_code else Item.originator_code.is_(None)
@@ -150,7 +151,7 @@ def dashboard(session: Session, actor: User, days: int = 30) -> Dashboard:
     awaiting = [i for i in session.scalars(unreleased.where(Item.status == ItemStatus.SUBMITTED).limit(20))
                 if access.can_release(actor, i)]
     drafts = list(session.scalars(unreleased.where(Item.created_by_id == actor.id).limit(20)))
-    return Dashboard(recent, {k: counts.get(k, 0) for k in ItemKind}, awaiting, drafts)
+    return Dashboard(recent, new_counts, awaiting, drafts)
 
 
 def exportable_denials(session: Session, actor: User, args: Mapping[str, Any]) -> list[Item]:

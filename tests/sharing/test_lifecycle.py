@@ -400,3 +400,29 @@ def test_read_receipts_are_for_the_originating_state(app: Flask, make_user: Any,
         assert "Opened by" not in page
     opened = [a for a in audit_actions(app, item_id) if a == "item.opened"]
     assert len(opened) == 3
+
+
+def _new_on_home(client: Any) -> dict[str, tuple[bool, int]]:
+    """"New in the last 30 days" on the home page: {kind label: (more than, count)}."""
+    html = client.get("/").get_data(as_text=True)
+    section = html[html.index("New in the last 30 days"):]
+    return {label: (bool(more), int(count.replace(",", ""))) for more, count, label in
+            re.findall(r"<strong>(More than )?([\d,]+)</strong> ([a-z -]+?)s?</a>", section)}
+
+
+def test_the_home_page_counts_what_is_new_for_the_viewer_and_caps_the_count(app: Flask, make_user: Any,
+                                                                           login_as: Any) -> None:
+    no_spoc, viewer = make_user("spoc", "NO"), make_user("officer", "DK")
+    client = login_as(app.test_client(), viewer)
+    before = _new_on_home(client)
+    helpers.make_item(app, no_spoc, "denial")
+    helpers.make_item(app, no_spoc, "denial")
+    helpers.make_item(app, no_spoc, "threat_notice")
+    helpers.make_item(app, no_spoc, "denial", audience=helpers.audience(countries=["FR"]))  # not for DK
+    helpers.make_item(app, no_spoc, "denial", "draft")  # not released
+    after = _new_on_home(client)
+    assert after["licence-denial notification"] == (False, before["licence-denial notification"][1] + 2)
+    assert after["threat notice"] == (False, before["threat notice"][1] + 1)
+
+    app.config["COUNT_CAP"] = after["licence-denial notification"][1] - 1  # a busy month: the count stops at the cap
+    assert _new_on_home(client)["licence-denial notification"] == (True, after["licence-denial notification"][1] - 1)
