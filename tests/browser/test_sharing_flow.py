@@ -40,12 +40,17 @@ def new_page(chromium: Any) -> Iterator[Any]:
         context.close()
 
 
-def sign_in(page: Any, url: str, account: Account) -> None:
+def enter_password(page: Any, url: str, account: Account) -> None:
+    """The first sign-in step, up to the second step's page."""
     page.goto(url + "/login")
     page.get_by_label("E-mail address").fill(account.email)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(url + "/login/code")
+
+
+def sign_in(page: Any, url: str, account: Account) -> None:
+    enter_password(page, url, account)
     page.get_by_label("6-digit code from your authenticator app").fill(account.code())
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(url + "/")

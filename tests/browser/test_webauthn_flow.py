@@ -17,7 +17,8 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import AuditEntry, WebAuthnCredential
 from tests.browser.conftest import LiveServer
-from tests.conftest import PASSWORD, Account
+from tests.browser.test_sharing_flow import enter_password
+from tests.conftest import Account
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -69,11 +70,7 @@ def new_page(chromium: Any) -> Iterator[Any]:
 
 
 def password_step(page: Any, url: str, account: Account) -> None:
-    page.goto(url + "/login")
-    page.get_by_label("E-mail address").fill(account.email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    expect(page).to_have_url(url + "/login/code")
+    enter_password(page, url, account)
     page.wait_for_load_state("load")  # static/webauthn.js takes the key button once the page has loaded
 
 
